@@ -1,0 +1,1 @@
+"""Trustledger's HTTP edge: FastAPI routers that turn requests into application commands."""

@@ -1,0 +1,161 @@
+"""What a handler needs, declared once: the ledger, the signed-in caller, write preconditions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.policy import Principal, require_access, require_role
+from api.problems import Problem, unauthorised
+from api.security import InvalidToken, TokenSigner
+from api.settings import Settings
+from domain.account import Account
+from domain.actor import Actor
+from domain.application import Trustledger, Write
+from domain.errors import NotFound
+
+
+def get_ledger(request: Request) -> Trustledger:
+    ledger: Trustledger = request.app.state.ledger
+    return ledger
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_signer(request: Request) -> TokenSigner:
+    signer: TokenSigner = request.app.state.signer
+    return signer
+
+
+Ledger = Annotated[Trustledger, Depends(get_ledger)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Signer = Annotated[TokenSigner, Depends(get_signer)]
+
+_ENGLAND = ZoneInfo("Europe/London")
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
+
+
+def current_principal(
+    ledger: Ledger,
+    signer: Signer,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise unauthorised("sign in first: send 'Authorization: Bearer <token>'")
+    try:
+        claims = signer.verify(credentials.credentials)
+    except InvalidToken as error:
+        raise unauthorised(f"the token was refused: {error}") from error
+    # The account is read on every request, so disabling it takes effect at once rather than
+    # when its last token expires.
+    try:
+        account = ledger.get(claims.account_id, Account)
+    except NotFound:
+        raise unauthorised("the token's account no longer exists") from None
+    if account.is_disabled:
+        raise unauthorised("this account is disabled")
+    return Principal(
+        account_id=account.id,
+        organisation_id=account.organisation_id,
+        role=account.role,
+        granted_contracts=frozenset(account.granted_contracts),
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in account allowed by role to take one action; the organisation rule is
+    checked against the aggregate the action is about."""
+
+    principal: Principal
+    action: str
+    actor: Actor
+
+    def check(self, contract_id: UUID, parties: tuple[str, str]) -> None:
+        require_access(self.principal, self.action, contract_id, parties)
+
+
+def allowed(action: str) -> Callable[..., Caller]:
+    """A dependency admitting only the roles the policy gives `action`."""
+
+    def dependency(request: Request, principal: CurrentPrincipal) -> Caller:
+        require_role(principal, action)
+        return Caller(principal, action, principal.actor(request.state.request_id))
+
+    dependency.__name__ = f"allowed_{action.replace('.', '_')}"
+    dependency.policy_action = action  # type: ignore[attr-defined]
+    return dependency
+
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+async def _write(
+    request: Request,
+    if_match: Annotated[str | None, Header(description='The ETag you read, e.g. "3"')] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=200, description="Retry under the same key to get the first outcome"),
+    ] = None,
+) -> Write:
+    expected: int | None = None
+    if if_match is not None and if_match.strip() != "*":
+        match = _ETAG.match(if_match.strip())
+        if match is None:
+            raise Problem(400, "Bad header", 'If-Match must be an ETag such as "3"')
+        expected = int(match.group(1))
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).hexdigest()
+    return Write(
+        expected_version=expected, idempotency_key=idempotency_key, fingerprint=fingerprint
+    )
+
+
+async def _consenting_write(write: Annotated[Write, Depends(_write)]) -> Write:
+    # Signing and agreeing are consent to terms: they must name the version that was read.
+    if write.expected_version is None:
+        raise Problem(
+            428,
+            "Precondition required",
+            "send If-Match with the ETag of the contract you read, "
+            "so that you agree to exactly those terms",
+        )
+    return write
+
+
+WriteOptions = Annotated[Write, Depends(_write)]
+ConsentingWrite = Annotated[Write, Depends(_consenting_write)]
+
+
+def outcome_headers(version: int, position: int | None) -> dict[str, Any]:
+    headers = {"ETag": etag(version)}
+    if position is not None:
+        headers["Trustledger-Position"] = str(position)
+    return headers
+
+
+def today() -> date:
+    """The date in England, where every contract date is reckoned."""
+    return datetime.now(_ENGLAND).date()

@@ -1,0 +1,173 @@
+"""Every error the API can answer, mapped to RFC 9457 problem details in this one place."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import OperationalError, RecordConflictError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain import errors
+
+log = structlog.get_logger()
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error raised at the edge (authentication, policy, headers), not by the domain."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def unauthorised(detail: str) -> Problem:
+    return Problem(401, "Not signed in", detail, {"WWW-Authenticate": 'Bearer realm="trustledger"'})
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "Not allowed", detail)
+
+
+# Most specific first: the first class an error is an instance of decides its status.
+_DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (errors.StaleVersion, 412),
+    (errors.NotAParty, 403),
+    (errors.WrongParty, 403),
+    (errors.NotFound, 404),
+    (errors.InvalidCommand, 422),
+    (errors.Conflict, 409),
+]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    kind: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    async def _domain(request: Request, error: errors.DomainError) -> JSONResponse:
+        status = next((s for cls, s in _DOMAIN_STATUS if isinstance(error, cls)), 409)
+        name = type(error).__name__
+        title = type(error).__doc__ or name
+        return problem_response(
+            request, status, title.strip().splitlines()[0], error.detail, kind=_slug(name)
+        )
+
+    @app.exception_handler(Problem)
+    async def _edge(request: Request, error: Problem) -> JSONResponse:
+        return problem_response(
+            request,
+            error.status,
+            error.title,
+            error.detail,
+            kind=_slug(error.title.title().replace(" ", "")),
+            headers=error.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+            for e in error.errors()
+        ]
+        if any(p["type"] == "json_invalid" for p in problems):
+            return problem_response(
+                request,
+                400,
+                "Malformed request",
+                "the body is not valid JSON",
+                kind="malformed-request",
+                errors=problems,
+            )
+        return problem_response(
+            request,
+            422,
+            "Invalid request",
+            "some values are missing or invalid",
+            kind="invalid-request",
+            errors=problems,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
+            error.status_code, "HTTP error"
+        )
+        return problem_response(
+            request,
+            error.status_code,
+            title,
+            str(error.detail),
+            kind=_slug(title.title().replace(" ", "")),
+            headers=getattr(error, "headers", None),
+        )
+
+    @app.exception_handler(RecordConflictError)
+    async def _conflict(request: Request, error: RecordConflictError) -> JSONResponse:
+        return problem_response(
+            request,
+            409,
+            "Conflict",
+            "the ledger was changed by someone else meanwhile: try again",
+            kind="conflict",
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(TimeoutError)
+    async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+        log.warning("ledger_unavailable", error=str(error))
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "the ledger cannot be reached just now",
+            kind="unavailable",
+            headers={"Retry-After": "2"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected_error")
+        return problem_response(
+            request,
+            500,
+            "Internal error",
+            "something went wrong on our side; it has been logged",
+            kind="internal-error",
+        )

@@ -1,0 +1,114 @@
+"""Passwords (argon2id) and short-lived bearer tokens (EdDSA-signed JWTs).
+
+Tokens are signed with an Ed25519 key and verified against EdDSA only, so `alg=none` and an
+HMAC "signed" with the public key are refused; the key id, issuer and audience must match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verifying against this when an account is unknown costs the same as a real check, so the
+# response time does not reveal which emails have accounts.
+_DECOY_HASH = _hasher.hash("no account has this password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DECOY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired, not yet valid or not ours."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    account_id: UUID
+    expires: datetime
+
+
+class TokenSigner:
+    def __init__(self, key: Ed25519PrivateKey, issuer: str, audience: str, minutes: int) -> None:
+        self._key = key
+        self._public = key.public_key()
+        self.key_id = key_id(self._public)
+        self._issuer = issuer
+        self._audience = audience
+        self._lifetime = timedelta(minutes=minutes)
+
+    def issue(self, account_id: UUID, now: datetime | None = None) -> tuple[str, int]:
+        now = now or datetime.now(UTC)
+        claims = {
+            "sub": str(account_id),
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self._lifetime,
+        }
+        token = jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.key_id})
+        return token, int(self._lifetime.total_seconds())
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("kid") != self.key_id:
+                raise InvalidToken("the token was signed with a key this service does not know")
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=["EdDSA"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["sub", "exp", "nbf", "iat", "iss", "aud"]},
+            )
+            return TokenClaims(
+                account_id=UUID(claims["sub"]),
+                expires=datetime.fromtimestamp(claims["exp"], UTC),
+            )
+        except (jwt.PyJWTError, ValueError) as error:
+            raise InvalidToken(str(error)) from error
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_signing_key(pem: bytes | None, path: Path | None, generate_at: Path) -> Ed25519PrivateKey:
+    """The configured key; failing that, one kept under var/ (generated on first use)."""
+    if pem is None and path is not None:
+        pem = path.read_bytes()
+    if pem is None:
+        if not generate_at.exists():
+            generate_at.parent.mkdir(parents=True, exist_ok=True)
+            fresh = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            generate_at.write_bytes(fresh)
+            generate_at.chmod(0o600)
+        pem = generate_at.read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the token signing key must be an Ed25519 private key")
+    return key

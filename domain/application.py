@@ -1,0 +1,245 @@
+"""`Trustledger`: the one application that holds every aggregate, so the whole council-trust
+history has one total order (DESIGN §1). Each command method loads, commands and saves through
+the group-commit writer; reads come straight from the repository."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, cast
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.utils import get_topic
+
+from domain.actor import Actor
+from domain.errors import Conflict, IdempotencyKeyReused, NotFound
+from domain.ledger import LedgerAggregate
+from domain.service_contract import ServiceContract
+from domain.transcodings import register_domain_transcodings
+from domain.writer import (
+    Command,
+    Executed,
+    GroupCommitWriter,
+    IdempotencyKey,
+    Outcome,
+    Session,
+)
+
+A = TypeVar("A", bound=LedgerAggregate)
+R = TypeVar("R")
+
+# How long a caller waits for the writer before the API answers 503: well past any healthy
+# commit, short enough that a stuck database does not hold requests for ever.
+WRITE_TIMEOUT_SECONDS = 30.0
+CONFLICT_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Write:
+    """How the caller wants a write made: against the version it read (If-Match), and under
+    which retry key (Idempotency-Key) and request fingerprint."""
+
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class IdempotentWrite:
+    """What the ledger remembers, beside the events, of a write made under a key."""
+
+    owner: str
+    key: str
+    fingerprint: str
+    aggregate_id: UUID
+    version: int
+    value: bytes
+    events: tuple[tuple[UUID, int], ...]
+
+
+@dataclass(frozen=True)
+class StoredWrite:
+    fingerprint: str
+    aggregate_id: UUID
+    version: int
+    value: bytes
+    position: int
+
+
+class LedgerRecorder(Protocol):
+    """What the ledger's recorders (projections/ledger_store.py) add to the library's."""
+
+    def find_write(self, owner: str, key: str) -> StoredWrite | None: ...
+
+    def password_hash(self, account_id: UUID) -> str | None: ...
+
+
+class Trustledger(Application[UUID]):
+    """Every aggregate of every contract, in one ledger."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._writer = GroupCommitWriter(self.repository, self._save_batch)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    def close(self) -> None:
+        self._writer.close()
+        super().close()
+
+    @property
+    def ledger(self) -> LedgerRecorder:
+        return cast(LedgerRecorder, self.recorder)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, aggregate_id: UUID, cls: type[A], version: int | None = None) -> A:
+        """An aggregate as it stands now, or as it stood at a version."""
+        aggregate: Any
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no such {cls.__name__} {aggregate_id}")
+        return aggregate
+
+    def password_hash(self, account_id: UUID) -> str | None:
+        return self.ledger.password_hash(account_id)
+
+    def contracts(self) -> list[ServiceContract]:
+        """Every contract, oldest first. Found from the log by the event that creates one, until
+        the portfolio view (issue 6) keeps a table of them."""
+        drafted = [get_topic(ServiceContract.Drafted)]
+        found: list[ServiceContract] = []
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, 500, topics=drafted, inclusive_of_start=False
+            )
+            found += [self.get(n.originator_id, ServiceContract) for n in page]  # type: ignore[arg-type]
+            if len(page) < 500:
+                return found
+            start = page[-1].id
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def change(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        command: Callable[[A], R],
+        *,
+        actor: Actor,
+        write: Write,
+        guard: Callable[[A], None] | None = None,
+    ) -> Outcome[R]:
+        """Run a command on one aggregate, once `guard` (the caller's permission, judged on the
+        aggregate as it now stands) has passed, refusing it if the caller read an older version."""
+
+        def run(session: Session) -> tuple[LedgerAggregate, R]:
+            aggregate = session.get(aggregate_id, cls)
+            if guard is not None:
+                guard(aggregate)
+            aggregate.check_version(write.expected_version)
+            return aggregate, command(aggregate)
+
+        return self.execute(run, actor=actor, write=write)
+
+    def create(
+        self,
+        create: Callable[[Session], A],
+        *,
+        actor: Actor,
+        write: Write,
+    ) -> Outcome[UUID]:
+        """Add a new aggregate; `create` may read others through the session first."""
+
+        def run(session: Session) -> tuple[LedgerAggregate, UUID]:
+            aggregate = session.add(create(session))
+            return aggregate, aggregate.id
+
+        return self.execute(run, actor=actor, write=write)
+
+    def execute(
+        self,
+        run: Callable[[Session], tuple[LedgerAggregate, R]],
+        *,
+        actor: Actor,
+        write: Write,
+    ) -> Outcome[R]:
+        """Hand a command to the writer and wait for its own outcome.
+
+        A write is always made under a key (the caller's, or a fresh one), so that a conflict
+        reported for a write that was in fact committed (the library retries an insert whose
+        COMMIT reply was lost, then meets its own rows: DESIGN §5) is recognised as ours.
+        """
+        key = IdempotencyKey(
+            owner=actor.user_id,
+            key=write.idempotency_key or f"auto:{uuid4().hex}",
+            fingerprint=write.fingerprint,
+        )
+        if write.idempotency_key is not None:
+            known = self._known_write(key)
+            if known is not None:
+                return known
+        for _ in range(CONFLICT_RETRIES):
+            future = self._writer.submit(Command(run=run, key=key))
+            try:
+                return future.result(timeout=WRITE_TIMEOUT_SECONDS)
+            except RecordConflictError:
+                # Ours after all (a lost COMMIT reply, or a concurrent retry), or another
+                # process wrote the aggregate first: then run the command again on what is
+                # there now, where a stale If-Match is refused as it should be.
+                known = self._known_write(key)
+                if known is not None:
+                    return known
+        raise Conflict("the ledger was changed by others while this was being saved: try again")
+
+    def _known_write(self, key: IdempotencyKey) -> Outcome[Any] | None:
+        stored = self.ledger.find_write(key.owner, key.key)
+        if stored is None:
+            return None
+        if stored.fingerprint != key.fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used for a different request"
+            )
+        return Outcome(
+            value=self.mapper.transcoder.decode(stored.value),
+            aggregate_id=stored.aggregate_id,
+            version=stored.version,
+            position=stored.position,
+            replayed=True,
+        )
+
+    def _save_batch(
+        self, executed: Sequence[Executed], aggregates: Sequence[LedgerAggregate]
+    ) -> dict[tuple[UUID, int], int]:
+        writes = [
+            IdempotentWrite(
+                owner=each.command.key.owner,
+                key=each.command.key.key,
+                fingerprint=each.command.key.fingerprint,
+                aggregate_id=each.principal.id,
+                version=each.principal.version,
+                value=self.mapper.transcoder.encode(each.value),
+                events=tuple(each.events),
+            )
+            for each in executed
+            if each.events
+        ]
+        credentials: dict[UUID, str] = {}
+        for each in executed:
+            credentials.update(each.credentials)
+        recordings = self.save(*aggregates, writes=writes, credentials=credentials)
+        return {
+            (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
+            for r in recordings
+        }
+
+
+__all__ = ["Outcome", "Session", "Trustledger", "Write"]

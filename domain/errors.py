@@ -1,0 +1,222 @@
+"""Every rule a user could break has a typed error named after the rule.
+
+`api/problems.py` maps each class to an HTTP status once; nothing else catches them.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command was refused because it would break a rule of the contract or the ledger."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+# -- input that can never be right (HTTP 422) -------------------------------------------------
+
+
+class InvalidCommand(DomainError):
+    """The command's own values break a rule, whatever the state of the ledger."""
+
+
+class InvalidTerm(InvalidCommand):
+    """A term that ends before it starts, or an extension that does not extend."""
+
+
+class InvalidContractSum(InvalidCommand):
+    """A contract sum that is negative or falls outside the contract's term."""
+
+
+class InvalidScope(InvalidCommand):
+    """A scope of services that is empty or names a service line twice."""
+
+
+class InvalidVariation(InvalidCommand):
+    """A variation that changes nothing, or changes something a variation cannot."""
+
+
+class InvalidDate(InvalidCommand):
+    """A date that makes no sense for the command (a response due before the notice, say)."""
+
+
+class MissingReason(InvalidCommand):
+    """Corrections, rejections and terminations must say why."""
+
+
+class MissingDetail(InvalidCommand):
+    """A title, name, description, evidence or reference that is blank."""
+
+
+class InvalidPeriod(InvalidCommand):
+    """A financial year or reporting period that is malformed or outside the contract's term."""
+
+
+class InvalidAmount(InvalidCommand):
+    """Money that is not whole pence, a payment that is not positive or a negative forecast."""
+
+
+class InvalidAmendment(InvalidCommand):
+    """A draft amendment that changes nothing."""
+
+
+class InvalidNotice(InvalidCommand):
+    """A performance notice without grounds, remedy, or any KPI or clause it concerns."""
+
+
+class InvalidRemedialPlan(InvalidCommand):
+    """A remedial plan without a summary or actions, or with an action that says nothing."""
+
+
+class InvalidOrganisation(InvalidCommand):
+    """A blank or unchanged name, a malformed LA number or ONS code, or codes on a non-council."""
+
+
+class InvalidAccount(InvalidCommand):
+    """A malformed email, a blank display name, or the system role given to a person."""
+
+
+class UnknownReference(InvalidCommand):
+    """The command names something (an organisation, a contract) that the ledger does not hold."""
+
+
+class IdempotencyKeyReused(InvalidCommand):
+    """An Idempotency-Key already used for a different request cannot name this one."""
+
+
+# -- not found (HTTP 404) -----------------------------------------------------------------------
+
+
+class NotFound(DomainError):
+    """No such contract, notice, variation, board, meeting, obligation or account."""
+
+
+# -- refused in the current state (HTTP 409) ----------------------------------------------------
+
+
+class Conflict(DomainError):
+    """The command is well formed but the ledger's current state refuses it."""
+
+
+class AlreadyExists(Conflict):
+    """Something with this identity is already in the ledger."""
+
+
+class AlreadySigned(Conflict):
+    """A party may sign a contract once."""
+
+
+class ContractNotDraft(Conflict):
+    """Terms are drafted only before anyone has signed."""
+
+
+class ContractNotLive(Conflict):
+    """The command needs a signed contract that has not ended."""
+
+
+class ContractEnded(Conflict):
+    """An ended contract (expired, terminated or returned in house) takes no more changes."""
+
+
+class VariationNotOpen(Conflict):
+    """The variation was already agreed, rejected or withdrawn."""
+
+
+class VariationAlreadyOpen(Conflict):
+    """One proposal at a time per subject, so that the parties agree to a known baseline."""
+
+
+class OwnVariation(Conflict):
+    """A party cannot agree or reject its own proposal; only the proposer withdraws it."""
+
+
+class NotProposer(Conflict):
+    """Only the party that proposed a variation may withdraw it."""
+
+
+class NotAParty(Conflict):
+    """The acting organisation is neither the commissioner nor the provider of the contract."""
+
+
+class WrongParty(Conflict):
+    """The command belongs to the other party (the trust reports finances, the council pays)."""
+
+
+class MeetingNotScheduled(Conflict):
+    """Only a scheduled meeting can be held or cancelled."""
+
+
+class ObligationNotOpen(Conflict):
+    """The obligation was already met or missed."""
+
+
+class ReservedMatterNotOpen(Conflict):
+    """The reserved matter was already decided."""
+
+
+class ReviewAlreadyHeld(Conflict):
+    """One annual review per contract year."""
+
+
+class NoSuchOption(Conflict):
+    """The contract has no unused extension option of that length."""
+
+
+class TermNotEnded(Conflict):
+    """A contract expires only once the last day of its term has come."""
+
+
+class ActionAlreadyCompleted(Conflict):
+    """An action agreed at a meeting or review is completed once."""
+
+
+class NoticeClosed(Conflict):
+    """A closed performance notice takes no more plans or decisions."""
+
+
+class NoPlanToDecide(Conflict):
+    """The notice has no remedial plan awaiting a decision."""
+
+
+class PlanAwaitingDecision(Conflict):
+    """A new plan waits until the commissioner has decided on the last one."""
+
+
+class AccountDisabled(Conflict):
+    """The account is disabled."""
+
+
+class AccountNotDisabled(Conflict):
+    """Only a disabled account can be enabled."""
+
+
+class PlanAlreadyAccepted(Conflict):
+    """The notice's remedial plan was accepted; what remains is to resolve or escalate it."""
+
+
+class NotAnAuditor(Conflict):
+    """Contracts are granted only to auditor accounts; the others see their own contracts."""
+
+
+class ContractAlreadyGranted(Conflict):
+    """The auditor already reads this contract."""
+
+
+class ContractNotGranted(Conflict):
+    """The auditor was never granted this contract, or it was already revoked."""
+
+
+# -- optimistic concurrency (HTTP 412) ----------------------------------------------------------
+
+
+class StaleVersion(DomainError):
+    """The caller's view of the aggregate is older than the ledger's (a stale If-Match)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(
+            f"you read version {expected} but the ledger holds version {actual}: "
+            "read it again and decide on what it says now"
+        )
+        self.expected = expected
+        self.actual = actual

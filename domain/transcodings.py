@@ -1,0 +1,115 @@
+"""How domain values are written into stored events, and read back exactly.
+
+Each value type an event carries is registered here once. Dataclasses are stored field by field
+and enums by their value, so stored events stay readable JSON for auditors and other tools.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.actor import Actor, Role
+from domain.organisation import OrganisationKind
+from domain.performance_notice import EscalationRoute, RemedialAction
+from domain.service_contract import (
+    Action,
+    BoardKind,
+    Council,
+    ObligationChange,
+    Term,
+    Trust,
+    VariationChanges,
+)
+from domain.services import ServiceLine
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EnumAsValue(Transcoding):
+    def __init__(self, enum: type[Enum]) -> None:
+        self.type = enum
+        self.name = f"enum:{enum.__name__}"
+
+    def encode(self, obj: Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Any:
+        return self.type(data)
+
+
+class DataclassAsDict(Transcoding):
+    def __init__(self, cls: type[Any]) -> None:
+        assert dataclasses.is_dataclass(cls)
+        self.type = cls
+        self.name = f"value:{cls.__name__}"
+        self._fields = [f.name for f in dataclasses.fields(cls)]
+        self._hints = typing.get_type_hints(cls)
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        restored = {name: _restore(self._hints[name], value) for name, value in data.items()}
+        return self.type(**restored)
+
+
+def _restore(hint: Any, value: Any) -> Any:
+    """JSON keeps neither StrEnums nor tuples: give them back their declared types."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(hint):
+            if arg is not type(None):
+                return _restore(arg, value)
+    if origin is tuple and isinstance(value, list):
+        args = typing.get_args(hint)
+        item = args[0] if args else Any
+        return tuple(_restore(item, v) for v in value)
+    if isinstance(hint, type) and issubclass(hint, Enum) and not isinstance(value, hint):
+        return hint(value)
+    return value
+
+
+def value_types() -> list[type[Any]]:
+    """Every enum and dataclass carried by a domain event. Add new value types here."""
+    return [
+        Role,
+        Actor,
+        OrganisationKind,
+        EscalationRoute,
+        RemedialAction,
+        ServiceLine,
+        BoardKind,
+        Council,
+        Trust,
+        Term,
+        VariationChanges,
+        ObligationChange,
+        Action,
+    ]
+
+
+def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    for value_type in value_types():
+        if issubclass(value_type, Enum):
+            transcoder.register(EnumAsValue(value_type))
+        else:
+            transcoder.register(DataclassAsDict(value_type))

@@ -1,0 +1,235 @@
+"""Group commit: one writer per process commits the commands that arrive together.
+
+The library's insert takes an exclusive lock on the events table until COMMIT, so one save per
+request serialises every writer; measured on this kind of machine, 40 events in one transaction
+cost 12x less per event than one (DESIGN §1). So callers hand their command to the writer and
+wait; the writer takes every command queued meanwhile, runs each against its aggregates (a
+refused command is undone alone and records nothing), and saves all their events and
+idempotency records in one transaction. Each caller gets its own outcome.
+"""
+
+from __future__ import annotations
+
+import copy
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.persistence import RecordConflictError
+
+from domain.errors import AlreadyExists, NotFound
+from domain.ledger import LedgerAggregate
+
+A = TypeVar("A", bound=LedgerAggregate)
+R = TypeVar("R")
+
+_ABSENT = object()
+
+
+class Batch:
+    """The aggregates that the commands of one transaction have loaded or created."""
+
+    def __init__(self, repository: Repository[UUID]) -> None:
+        self.repository = repository
+        self.aggregates: dict[UUID, LedgerAggregate] = {}
+
+
+class Session:
+    """One command's view of the batch, able to undo exactly what that command did."""
+
+    def __init__(self, batch: Batch) -> None:
+        self._batch = batch
+        self._before: dict[UUID, Any] = {}
+        self._pending_before: dict[UUID, int] = {}
+        self.credentials: dict[UUID, str] = {}
+
+    def get(self, aggregate_id: UUID, cls: type[A]) -> A:
+        """The aggregate as this batch has it so far, loading it from the ledger if need be."""
+        batch = self._batch
+        aggregate = batch.aggregates.get(aggregate_id)
+        if aggregate is None:
+            try:
+                loaded: Any = batch.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                raise NotFound(f"no {_title(cls)} with id {aggregate_id}") from None
+            if not isinstance(loaded, cls):
+                raise NotFound(f"no {_title(cls)} with id {aggregate_id}")
+            aggregate = loaded
+            self._remember(aggregate_id, _ABSENT)
+            batch.aggregates[aggregate_id] = aggregate
+        elif aggregate_id not in self._before:
+            # An earlier command of this batch changed it: keep a copy to undo to.
+            self._remember(aggregate_id, copy.deepcopy(aggregate))
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {_title(cls)} with id {aggregate_id}")
+        self._pending_before.setdefault(aggregate_id, len(aggregate._pending_events))
+        return aggregate
+
+    def add(self, aggregate: A) -> A:
+        """A new aggregate; its id must be new to the ledger (deterministic ids collide here)."""
+        batch = self._batch
+        if aggregate.id in batch.aggregates or aggregate.id in batch.repository:
+            raise AlreadyExists(f"{_title(type(aggregate))} {aggregate.id} already exists")
+        self._remember(aggregate.id, _ABSENT)
+        self._pending_before[aggregate.id] = 0
+        batch.aggregates[aggregate.id] = aggregate
+        return aggregate
+
+    def store_password_hash(self, account_id: UUID, password_hash: str) -> None:
+        """Kept beside the events, never in them: the ledger is immutable, credentials are not."""
+        self.credentials[account_id] = password_hash
+
+    def undo(self) -> None:
+        for aggregate_id, before in self._before.items():
+            if before is _ABSENT:
+                del self._batch.aggregates[aggregate_id]
+            else:
+                self._batch.aggregates[aggregate_id] = before
+
+    def recorded(self) -> list[tuple[UUID, int]]:
+        """(aggregate id, version) of each event this command triggered."""
+        events: list[tuple[UUID, int]] = []
+        for aggregate_id, before in self._pending_before.items():
+            pending = self._batch.aggregates[aggregate_id]._pending_events
+            events += [(aggregate_id, e.originator_version) for e in pending[before:]]
+        return events
+
+    def _remember(self, aggregate_id: UUID, before: Any) -> None:
+        self._before.setdefault(aggregate_id, before)
+
+
+def _title(cls: type[Any]) -> str:
+    name = cls.__name__
+    return "".join(" " + c.lower() if c.isupper() else c for c in name).strip()
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    """What a caller learns of its command: its value, the version of the aggregate it acted on
+    (the next ETag) and the highest log position it recorded (for reading one's own writes)."""
+
+    value: R
+    aggregate_id: UUID
+    version: int
+    position: int | None
+    replayed: bool = False
+
+
+@dataclass
+class Command(Generic[R]):
+    """A unit of work for the writer: run against a session, it returns its principal
+    aggregate (whose version the caller is told) and a value for the caller."""
+
+    run: Callable[[Session], tuple[LedgerAggregate, R]]
+    key: IdempotencyKey
+    future: Future[Outcome[R]] = field(default_factory=Future)
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A retry of a write is known by its owner's key; the fingerprint tells a true retry from
+    the same key reused for a different request."""
+
+    owner: str
+    key: str
+    fingerprint: str
+
+
+@dataclass
+class Executed:
+    """A command that ran: what it returned and the events it triggered."""
+
+    command: Command[Any]
+    principal: LedgerAggregate
+    value: Any
+    events: list[tuple[UUID, int]]
+    credentials: dict[UUID, str]
+
+
+SaveBatch = Callable[[Sequence[Executed], Sequence[LedgerAggregate]], dict[tuple[UUID, int], int]]
+
+
+class GroupCommitWriter:
+    """The one thread of a process that writes to the ledger."""
+
+    def __init__(self, repository: Repository[UUID], save: SaveBatch, max_batch: int = 256) -> None:
+        self._repository = repository
+        self._save = save
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Command[Any] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, command: Command[R]) -> Future[Outcome[R]]:
+        self._queue.put(command)
+        return command.future
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            commands = [first]
+            stopping = False
+            while len(commands) < self._max_batch:
+                try:
+                    following = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    stopping = True
+                    break
+                commands.append(following)
+            self._commit(commands)
+            if stopping:
+                return
+
+    def _commit(self, commands: list[Command[Any]]) -> None:
+        batch = Batch(self._repository)
+        executed: list[Executed] = []
+        for command in commands:
+            session = Session(batch)
+            try:
+                principal, value = command.run(session)
+            except Exception as error:  # noqa: BLE001 - the caller gets whatever it raised
+                session.undo()
+                command.future.set_exception(error)
+                continue
+            executed.append(
+                Executed(command, principal, value, session.recorded(), session.credentials)
+            )
+        if not executed:
+            return
+        try:
+            positions = self._save(executed, list(batch.aggregates.values()))
+        except RecordConflictError as conflict:
+            if len(executed) == 1:
+                executed[0].command.future.set_exception(conflict)
+                return
+            # Another process wrote one of these aggregates meanwhile, or a retried request raced
+            # its first attempt: commit each command alone so that each meets its own fate.
+            for each in executed:
+                self._commit([each.command])
+            return
+        except Exception as error:  # noqa: BLE001 - e.g. the database is down: tell every caller
+            for each in executed:
+                each.command.future.set_exception(error)
+            return
+        for each in executed:
+            each.command.future.set_result(
+                Outcome(
+                    value=each.value,
+                    aggregate_id=each.principal.id,
+                    version=each.principal.version,
+                    position=max((positions[e] for e in each.events), default=None),
+                )
+            )
