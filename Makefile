@@ -25,7 +25,7 @@ export TRUSTLEDGER_TEST_DATABASE_URL
 
 heading = @printf '\n==> %s\n' '$(1)'
 
-.PHONY: help venv install demo postgres lint test format clean
+.PHONY: help venv install demo postgres lint test bench format clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-9s %s\n", $$1, $$2 }'
@@ -47,7 +47,7 @@ demo: install ## Seed the demo data (idempotent), serve on 127.0.0.1:PORT (8000)
 	$(call heading,seed the demo ledger)
 	$(BIN)/trustledger demo
 	$(call heading,serve on http://127.0.0.1:$(PORT))
-	$(BIN)/trustledger serve --host 127.0.0.1 --port $(PORT)
+	TRUSTLEDGER_DEMO_MODE=true $(BIN)/trustledger serve --host 127.0.0.1 --port $(PORT)
 
 postgres: ## Start the local PostgreSQL and create the test role and database
 	$(call heading,PostgreSQL for the tests)
@@ -64,6 +64,10 @@ lint: install ## ruff check, ruff format --check, mypy
 test: install postgres lint ## Install, PostgreSQL, lint, then pytest on both stores
 	$(call heading,pytest on SQLite and PostgreSQL)
 	TRUSTLEDGER_TEST_DATABASE_URL='$(TRUSTLEDGER_TEST_DATABASE_URL)' $(BIN)/pytest
+
+bench: install postgres ## Benchmarks against baselines measured in the same run (PostgreSQL)
+	$(call heading,group commit against the library's save() per command)
+	$(BIN)/python -m bench.group_commit
 
 format: install ## Reformat and apply ruff's safe fixes
 	$(BIN)/ruff format .

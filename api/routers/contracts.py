@@ -93,14 +93,15 @@ def draft_contract(
     trust = _organisation(ledger, body.trust_organisation_id, OrganisationKind.TRUST)
     # A council organisation always has both codes: `Organisation.register` insists on them.
     assert council.la_number is not None and council.ons_code is not None
+    commissioner = Council(
+        la_number=council.la_number,
+        ons_code=council.ons_code,
+        name=council.name,
+        organisation_id=str(council.id),
+    )
     outcome = ledger.create(
         lambda _: ServiceContract.draft(
-            council=Council(
-                la_number=council.la_number,
-                ons_code=council.ons_code,
-                name=council.name,
-                organisation_id=str(council.id),
-            ),
+            council=commissioner,
             trust=Trust(name=trust.name, organisation_id=str(trust.id)),
             title=body.title,
             term=body.term.term(),
