@@ -13,13 +13,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from eventsourcing.application import Application
 
 from api.settings import Settings
 from domain.actor import Actor, Role
-from domain.application import Trustledger, Write
+from domain.application import Session, Trustledger, Write
 from domain.organisation import Organisation, OrganisationKind
 from domain.transcodings import register_domain_transcodings
 
@@ -34,7 +35,11 @@ class PlainApplication(Application[uuid.UUID]):
         register_domain_transcodings(transcoder)
 
 
-def _drive(threads: int, commands: int, rename: Callable[[int, int], None]) -> float:
+def _registration(name: str) -> Callable[[Session], Organisation]:
+    return lambda _: Organisation.register(name=name, kind=OrganisationKind.TRUST, actor=ACTOR)
+
+
+def _drive(threads: int, commands: int, rename: Callable[[int, int], Any]) -> float:
     per_thread = commands // threads
 
     def work(t: int) -> None:
@@ -65,13 +70,7 @@ def main() -> None:
 
         ledger = Trustledger(env)
         for name in names:
-            ledger.create(
-                lambda _, n=name: Organisation.register(
-                    name=n, kind=OrganisationKind.TRUST, actor=ACTOR
-                ),
-                actor=ACTOR,
-                write=Write(),
-            )
+            ledger.create(_registration(name), actor=ACTOR, write=Write())
         grouped = _drive(
             args.threads,
             args.commands,

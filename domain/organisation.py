@@ -7,7 +7,6 @@ only so that the event they record names it.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from uuid import UUID
 
@@ -16,12 +15,7 @@ from eventsourcing.domain import event
 from domain.actor import Actor
 from domain.errors import InvalidOrganisation
 from domain.ledger import LedgerAggregate, ledger_id, required_reason
-
-# DfE's three-digit local authority number (e.g. 886 for Kent) and the ONS GSS code of an
-# English local authority ("E" then eight digits, e.g. E10000016): the keys of DfE and Ofsted
-# data. [0-9] rather than \d, which would also accept non-ASCII digits.
-_LA_NUMBER = re.compile(r"[0-9]{3}")
-_ONS_CODE = re.compile(r"E[0-9]{8}")
+from domain.local_authority import check_council_codes
 
 
 class OrganisationKind(StrEnum):
@@ -71,14 +65,7 @@ class Organisation(LedgerAggregate):
     ) -> Organisation:
         name = _valid_name(name)
         if kind is OrganisationKind.COUNCIL:
-            if la_number is None or not _LA_NUMBER.fullmatch(la_number):
-                raise InvalidOrganisation(
-                    f"a council's DfE LA number is three digits, not {la_number!r}"
-                )
-            if ons_code is None or not _ONS_CODE.fullmatch(ons_code):
-                raise InvalidOrganisation(
-                    f"a council's ONS code is E and eight digits, not {ons_code!r}"
-                )
+            check_council_codes(la_number, ons_code)
         elif la_number is not None or ons_code is not None:
             raise InvalidOrganisation(
                 f"only a council has an LA number or ONS code, not an organisation of kind {kind}"

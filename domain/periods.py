@@ -78,9 +78,6 @@ class FinancialYear:
         year = self.first_year if calendar_month >= _APRIL else self.first_year + 1
         return date(year, calendar_month, calendar.monthrange(year, calendar_month)[1])
 
-    def __str__(self) -> str:
-        return self.label
-
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day where that day does not exist."""

@@ -13,7 +13,6 @@ and no change behind. Money is integer pence throughout; financial years are lab
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -56,13 +55,9 @@ from domain.errors import (
     WrongParty,
 )
 from domain.ledger import LedgerAggregate
+from domain.local_authority import check_council_codes
 from domain.periods import FinancialYear, add_months
 from domain.services import ServiceLine
-
-# The same formats `domain.organisation` accepts for a council, so that any council
-# organisation can be named as a contract's commissioner.
-_LA_NUMBER = re.compile(r"[0-9]{3}")
-_ONS_CODE = re.compile(r"E[0-9]{8}")
 
 _T = TypeVar("_T")
 
@@ -1252,7 +1247,7 @@ class ServiceContract(LedgerAggregate):
 
     def _check_contract_year(self, label: str) -> FinancialYear:
         year = FinancialYear.parse(label)
-        if not self.term.covers(year):
+        if year not in self.term.financial_years:
             raise InvalidPeriod(f"{label} is not a year of this contract's term")
         return year
 
@@ -1333,14 +1328,7 @@ def _now() -> datetime:
 
 
 def _check_parties(council: Council, trust: Trust) -> None:
-    if not _LA_NUMBER.fullmatch(council.la_number):
-        raise InvalidOrganisation(
-            f"a council's DfE LA number is three digits, not {council.la_number!r}"
-        )
-    if not _ONS_CODE.fullmatch(council.ons_code):
-        raise InvalidOrganisation(
-            f"a council's ONS code is E and eight digits, not {council.ons_code!r}"
-        )
+    check_council_codes(council.la_number, council.ons_code)
     _check_detail(council.name, "the council needs its name")
     _check_detail(trust.name, "the trust needs its name")
     if council.organisation_id == trust.organisation_id:
