@@ -4,18 +4,19 @@ the group-commit writer; reads come straight from the repository."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.persistence import JSONTranscoder, Notification, RecordConflictError
 from eventsourcing.utils import get_topic
 
 from domain.actor import Actor
 from domain.errors import Conflict, IdempotencyKeyReused, NotFound
 from domain.ledger import LedgerAggregate
+from domain.performance_notice import PerformanceNotice
 from domain.service_contract import ServiceContract
 from domain.transcodings import register_domain_transcodings
 from domain.writer import (
@@ -34,6 +35,8 @@ R = TypeVar("R")
 # commit, short enough that a stuck database does not hold requests for ever.
 WRITE_TIMEOUT_SECONDS = 30.0
 CONFLICT_RETRIES = 3
+# Notifications read from the log per query when scanning it for one kind of event.
+_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -114,16 +117,32 @@ class Trustledger(Application[UUID]):
     def contracts(self) -> list[ServiceContract]:
         """Every contract, oldest first. Found from the log by the event that creates one, until
         the portfolio view (issue 6) keeps a table of them."""
-        drafted = [get_topic(ServiceContract.Drafted)]
-        found: list[ServiceContract] = []
+        return [
+            self.get(n.originator_id, ServiceContract)  # type: ignore[arg-type]
+            for n in self._notifications(ServiceContract.Drafted)
+        ]
+
+    def notices(self, contract_id: UUID) -> list[PerformanceNotice]:
+        """The performance notices issued under a contract, oldest first. Found from the log by
+        the event that issues one, which names its contract, until a view keeps them."""
+        found: list[PerformanceNotice] = []
+        for notification in self._notifications(PerformanceNotice.Issued):
+            issued = self.mapper.to_domain_event(notification)
+            if isinstance(issued, PerformanceNotice.Issued) and issued.contract_id == contract_id:
+                found.append(self.get(issued.originator_id, PerformanceNotice))
+        return found
+
+    def _notifications(self, created_by: type[LedgerAggregate.Created]) -> Iterator[Notification]:
+        """The log's records of one kind of event, in log order, read a page at a time."""
+        topics = [get_topic(created_by)]
         start: int | None = None
         while True:
             page = self.recorder.select_notifications(
-                start, 500, topics=drafted, inclusive_of_start=False
+                start, _PAGE, topics=topics, inclusive_of_start=False
             )
-            found += [self.get(n.originator_id, ServiceContract) for n in page]  # type: ignore[arg-type]
-            if len(page) < 500:
-                return found
+            yield from page
+            if len(page) < _PAGE:
+                return
             start = page[-1].id
 
     # -- writes ------------------------------------------------------------------------------
@@ -225,7 +244,7 @@ class Trustledger(Application[UUID]):
                 key=each.command.key.key,
                 fingerprint=each.command.key.fingerprint,
                 aggregate_id=each.principal.id,
-                version=each.principal.version,
+                version=each.version,
                 value=self.mapper.transcoder.encode(each.value),
                 events=tuple(each.events),
             )

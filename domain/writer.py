@@ -146,6 +146,8 @@ class Executed:
 
     command: Command[Any]
     principal: LedgerAggregate
+    # Read as soon as the command ran: later commands of the batch may change the aggregate.
+    version: int
     value: Any
     events: list[tuple[UUID, int]]
     credentials: dict[UUID, str]
@@ -205,7 +207,14 @@ class GroupCommitWriter:
                 command.future.set_exception(error)
                 continue
             executed.append(
-                Executed(command, principal, value, session.recorded(), session.credentials)
+                Executed(
+                    command,
+                    principal,
+                    principal.version,
+                    value,
+                    session.recorded(),
+                    session.credentials,
+                )
             )
         if not executed:
             return
@@ -229,7 +238,7 @@ class GroupCommitWriter:
                 Outcome(
                     value=each.value,
                     aggregate_id=each.principal.id,
-                    version=each.principal.version,
+                    version=each.version,
                     position=max((positions[e] for e in each.events), default=None),
                 )
             )
