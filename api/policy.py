@@ -51,7 +51,12 @@ POLICY: dict[str, Rule] = {
     "contract.decide_reserved_matter": _rule(Scope.PARTY, C),
     "contract.report_financial_position": _rule(Scope.PARTY, P),
     "contract.record_payment": _rule(Scope.PARTY, C),
+    "contract.extend": _rule(Scope.PARTY, C),
+    # The break clause and taking services back in house are the council's choices alone...
     "contract.end": _rule(Scope.PARTY, C),
+    # ...but the termination clauses bind both sides, and either may record the term's end.
+    "contract.expire": _rule(Scope.PARTY, C, P),
+    "contract.terminate": _rule(Scope.PARTY, C, P),
     # performance notices
     "notice.read": _rule(Scope.READER, C, P, AU, AD),
     "notice.issue": _rule(Scope.PARTY, C),

@@ -22,11 +22,26 @@ from api.deps import (
 )
 from api.policy import can_read, require_role
 from api.schemas.contracts import (
+    ActionCompletion,
+    AnnualReviewToHold,
+    BoardToEstablish,
+    BreakClauseDecisionBody,
     ContractSummary,
     ContractToDraft,
     ContractView,
     Created,
     DraftAmendment,
+    EarlyEnding,
+    ExtensionToTake,
+    FinancialPositionToReport,
+    MeetingMinutes,
+    MeetingToSchedule,
+    ObligationMet,
+    ObligationToSet,
+    PaymentToRecord,
+    Reason,
+    ReservedMatterToRefer,
+    VariationToPropose,
 )
 from domain.errors import NotFound, UnknownReference
 from domain.organisation import Organisation, OrganisationKind
@@ -89,10 +104,13 @@ def draft_contract(
     write: WriteOptions,
     response: Response,
 ) -> ContractView:
-    council = _organisation(ledger, UUID(caller.principal.organisation_id), OrganisationKind.COUNCIL)
+    council = _organisation(
+        ledger, UUID(caller.principal.organisation_id), OrganisationKind.COUNCIL
+    )
     trust = _organisation(ledger, body.trust_organisation_id, OrganisationKind.TRUST)
     # A council organisation always has both codes: `Organisation.register` insists on them.
-    assert council.la_number is not None and council.ons_code is not None
+    assert council.la_number is not None
+    assert council.ons_code is not None
     commissioner = Council(
         la_number=council.la_number,
         ons_code=council.ons_code,
@@ -140,7 +158,11 @@ def amend_draft(
     response: Response,
 ) -> ContractView:
     _, view = act(
-        ledger, caller, contract_id, write, response,
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
         lambda contract: contract.amend_draft(
             actor=caller.actor,
             title=body.title,
@@ -161,8 +183,610 @@ def sign_contract(
     response: Response,
 ) -> ContractView:
     _, view = act(
-        ledger, caller, contract_id, write, response,
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
         lambda contract: contract.sign(actor=caller.actor),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/obligations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Set an outcome the trust must achieve by a date (while drafting)",
+)
+def set_obligation(
+    contract_id: UUID,
+    body: ObligationToSet,
+    caller: Annotated[Caller, Depends(allowed("contract.set_obligation"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> Created:
+    obligation_id, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.set_obligation(
+            description=body.description, due_on=body.due_on, actor=caller.actor
+        ),
+    )
+    return Created(id=obligation_id, contract=view)
+
+
+# -- variations ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{contract_id}/variations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Propose a variation for the other party to agree",
+)
+def propose_variation(
+    contract_id: UUID,
+    body: VariationToPropose,
+    caller: Annotated[Caller, Depends(allowed("contract.propose_variation"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> Created:
+    variation_id, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.propose_variation(
+            changes=body.changes.changes(), rationale=body.rationale, actor=caller.actor
+        ),
+    )
+    return Created(id=variation_id, contract=view)
+
+
+@router.post(
+    "/{contract_id}/variations/{variation_id}/agreement",
+    summary="Agree the other party's variation: it takes effect at once",
+)
+def agree_variation(
+    contract_id: UUID,
+    variation_id: UUID,
+    caller: Annotated[Caller, Depends(allowed("contract.decide_variation"))],
+    ledger: Ledger,
+    write: ConsentingWrite,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.agree_variation(variation_id=variation_id, actor=caller.actor),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/variations/{variation_id}/rejection",
+    summary="Reject the other party's variation, saying why",
+)
+def reject_variation(
+    contract_id: UUID,
+    variation_id: UUID,
+    body: Reason,
+    caller: Annotated[Caller, Depends(allowed("contract.decide_variation"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.reject_variation(
+            variation_id=variation_id, reason=body.reason, actor=caller.actor
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/variations/{variation_id}/withdrawal",
+    summary="Withdraw your own proposal",
+)
+def withdraw_variation(
+    contract_id: UUID,
+    variation_id: UUID,
+    caller: Annotated[Caller, Depends(allowed("contract.decide_variation"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.withdraw_variation(variation_id=variation_id, actor=caller.actor),
+    )
+    return view
+
+
+# -- governance ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{contract_id}/boards",
+    status_code=status.HTTP_201_CREATED,
+    summary="Establish a board or group that governs the contract",
+)
+def establish_board(
+    contract_id: UUID,
+    body: BoardToEstablish,
+    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> Created:
+    board_id, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.establish_board(
+            kind=body.kind, name=body.name, actor=caller.actor
+        ),
+    )
+    return Created(id=board_id, contract=view)
+
+
+@router.post(
+    "/{contract_id}/boards/{board_id}/meetings",
+    status_code=status.HTTP_201_CREATED,
+    summary="Schedule a meeting of a board",
+)
+def schedule_meeting(
+    contract_id: UUID,
+    board_id: UUID,
+    body: MeetingToSchedule,
+    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> Created:
+    meeting_id, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.schedule_meeting(
+            board_id=board_id, scheduled_for=body.scheduled_for, actor=caller.actor
+        ),
+    )
+    return Created(id=meeting_id, contract=view)
+
+
+@router.post(
+    "/{contract_id}/meetings/{meeting_id}/minutes",
+    summary="Record that a scheduled meeting was held, with its decisions and actions",
+)
+def hold_meeting(
+    contract_id: UUID,
+    meeting_id: UUID,
+    body: MeetingMinutes,
+    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    # The new actions' ids are in the view, listed on the meeting.
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.hold_meeting(
+            meeting_id=meeting_id,
+            held_on=body.held_on,
+            decisions=body.decisions,
+            actions=body.agreed_actions(),
+            actor=caller.actor,
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/meetings/{meeting_id}/cancellation",
+    summary="Cancel a scheduled meeting, saying why",
+)
+def cancel_meeting(
+    contract_id: UUID,
+    meeting_id: UUID,
+    body: Reason,
+    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.cancel_meeting(
+            meeting_id=meeting_id, reason=body.reason, actor=caller.actor
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/actions/{action_id}/completion",
+    summary="Record that an action agreed at a meeting or review was completed",
+)
+def complete_action(
+    contract_id: UUID,
+    action_id: UUID,
+    body: ActionCompletion,
+    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.complete_action(
+            action_id=action_id, completed_on=body.completed_on, actor=caller.actor
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/annual-reviews",
+    summary="Record the annual review of a contract year, with the actions it agreed",
+)
+def hold_annual_review(
+    contract_id: UUID,
+    body: AnnualReviewToHold,
+    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    # A review is known by its contract year, and its actions' ids are in the view.
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.hold_annual_review(
+            contract_year=body.contract_year,
+            held_on=body.held_on,
+            outcome=body.outcome,
+            actions=body.agreed_actions(),
+            actor=caller.actor,
+        ),
+    )
+    return view
+
+
+# -- obligations and reserved matters -----------------------------------------------------------
+
+
+@router.post(
+    "/{contract_id}/obligations/{obligation_id}/met",
+    summary="Record, on evidence, that the trust met an obligation",
+)
+def record_obligation_met(
+    contract_id: UUID,
+    obligation_id: UUID,
+    body: ObligationMet,
+    caller: Annotated[Caller, Depends(allowed("contract.settle_obligation"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.record_obligation_met(
+            obligation_id=obligation_id,
+            met_on=body.met_on,
+            evidence=body.evidence,
+            actor=caller.actor,
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/obligations/{obligation_id}/missed",
+    summary="Record that the trust missed an obligation, saying why",
+)
+def record_obligation_missed(
+    contract_id: UUID,
+    obligation_id: UUID,
+    body: Reason,
+    caller: Annotated[Caller, Depends(allowed("contract.settle_obligation"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.record_obligation_missed(
+            obligation_id=obligation_id, reason=body.reason, actor=caller.actor
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/reserved-matters",
+    status_code=status.HTTP_201_CREATED,
+    summary="Refer a reserved matter to the council for its decision",
+)
+def refer_reserved_matter(
+    contract_id: UUID,
+    body: ReservedMatterToRefer,
+    caller: Annotated[Caller, Depends(allowed("contract.refer_reserved_matter"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> Created:
+    matter_id, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.refer_reserved_matter(subject=body.subject, actor=caller.actor),
+    )
+    return Created(id=matter_id, contract=view)
+
+
+@router.post(
+    "/{contract_id}/reserved-matters/{matter_id}/approval",
+    summary="Approve a reserved matter",
+)
+def approve_reserved_matter(
+    contract_id: UUID,
+    matter_id: UUID,
+    caller: Annotated[Caller, Depends(allowed("contract.decide_reserved_matter"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.approve_reserved_matter(matter_id=matter_id, actor=caller.actor),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/reserved-matters/{matter_id}/refusal",
+    summary="Refuse a reserved matter, saying why",
+)
+def refuse_reserved_matter(
+    contract_id: UUID,
+    matter_id: UUID,
+    body: Reason,
+    caller: Annotated[Caller, Depends(allowed("contract.decide_reserved_matter"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.refuse_reserved_matter(
+            matter_id=matter_id, reason=body.reason, actor=caller.actor
+        ),
+    )
+    return view
+
+
+# -- finances -----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{contract_id}/financial-positions",
+    summary="Report the trust's forecast outturn for a year, as at a quarter or month",
+)
+def report_financial_position(
+    contract_id: UUID,
+    body: FinancialPositionToReport,
+    caller: Annotated[Caller, Depends(allowed("contract.report_financial_position"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.report_financial_position(
+            financial_year=body.financial_year,
+            period=body.period,
+            forecast_outturn=body.forecast_outturn,
+            commentary=body.commentary,
+            actor=caller.actor,
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/payments",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a payment from the council to the trust",
+)
+def record_payment(
+    contract_id: UUID,
+    body: PaymentToRecord,
+    caller: Annotated[Caller, Depends(allowed("contract.record_payment"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> Created:
+    payment_id, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.record_payment(
+            amount=body.amount, paid_on=body.paid_on, reference=body.reference, actor=caller.actor
+        ),
+    )
+    return Created(id=payment_id, contract=view)
+
+
+# -- ending -------------------------------------------------------------------------------------
+
+
+@router.post("/{contract_id}/extension", summary="Take up one of the term's extension options")
+def extend_contract(
+    contract_id: UUID,
+    body: ExtensionToTake,
+    caller: Annotated[Caller, Depends(allowed("contract.extend"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.extend(months=body.months, actor=caller.actor),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/break-clause-decisions",
+    summary="Decide whether to use the break clause; using it ends the contract",
+)
+def consider_break_clause(
+    contract_id: UUID,
+    body: BreakClauseDecisionBody,
+    caller: Annotated[Caller, Depends(allowed("contract.end"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.consider_break_clause(
+            used=body.used, rationale=body.rationale, ends_on=body.ends_on, actor=caller.actor
+        ),
+    )
+    return view
+
+
+@router.post("/{contract_id}/expiry", summary="Record that the term has run out")
+def expire_contract(
+    contract_id: UUID,
+    caller: Annotated[Caller, Depends(allowed("contract.expire"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.expire(on=today(), actor=caller.actor),
+    )
+    return view
+
+
+@router.post(
+    "/{contract_id}/termination", summary="End the contract early under its termination clauses"
+)
+def terminate_contract(
+    contract_id: UUID,
+    body: EarlyEnding,
+    caller: Annotated[Caller, Depends(allowed("contract.terminate"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.terminate(
+            reason=body.reason, ends_on=body.ends_on, actor=caller.actor
+        ),
+    )
+    return view
+
+
+@router.post("/{contract_id}/return-in-house", summary="Take the services back into the council")
+def return_in_house(
+    contract_id: UUID,
+    body: EarlyEnding,
+    caller: Annotated[Caller, Depends(allowed("contract.end"))],
+    ledger: Ledger,
+    write: WriteOptions,
+    response: Response,
+) -> ContractView:
+    _, view = act(
+        ledger,
+        caller,
+        contract_id,
+        write,
+        response,
+        lambda contract: contract.return_in_house(
+            reason=body.reason, ends_on=body.ends_on, actor=caller.actor
+        ),
     )
     return view
 

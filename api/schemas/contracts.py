@@ -7,14 +7,17 @@ the OpenAPI schema is the domain's vocabulary, not a copy of it.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.service_contract import (
     Action,
+    AgreedAction,
     AnnualReview,
     Board,
+    BoardKind,
     BreakClauseDecision,
     ContractStatus,
     Council,
@@ -23,6 +26,7 @@ from domain.service_contract import (
     FinancialPosition,
     Meeting,
     Obligation,
+    ObligationChange,
     Payment,
     ReservedMatter,
     ServiceContract,
@@ -30,10 +34,20 @@ from domain.service_contract import (
     Term,
     Trust,
     Variation,
+    VariationChanges,
 )
 from domain.services import ServiceLine
 
-Pence = int
+# Strict: money is whole pence, so JSON's 1.0 or true is refused rather than read as a number.
+Pence = Annotated[int, Field(strict=True)]
+PositivePence = Annotated[int, Field(strict=True, gt=0)]
+NonNegativePence = Annotated[int, Field(strict=True, ge=0)]
+
+# Sizes a client may send, never empty and never unbounded; what a text must say, and whether
+# a year or period exists, are the domain's rules.
+Name = Annotated[str, Field(min_length=1, max_length=300)]
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+Label = Annotated[str, Field(min_length=1, max_length=20, description='e.g. "2018-19" or "Q3"')]
 
 
 class Body(BaseModel):
@@ -59,7 +73,8 @@ class ContractToDraft(Body):
     term: TermBody
     scope: list[ServiceLine] = Field(min_length=1)
     contract_sums: dict[str, Pence] = Field(
-        default_factory=dict, description='annual contract sum in pence per financial year, e.g. {"2018-19": 5800000000}'
+        default_factory=dict,
+        description='annual contract sum in pence per financial year, e.g. {"2018-19": 5800000000}',
     )
 
 
@@ -68,6 +83,127 @@ class DraftAmendment(Body):
     term: TermBody | None = None
     scope: list[ServiceLine] | None = None
     contract_sums: dict[str, Pence] | None = None
+
+
+class Reason(Body):
+    reason: Text
+
+
+class ObligationToSet(Body):
+    description: Text
+    due_on: date
+
+
+class ObligationMet(Body):
+    met_on: date
+    evidence: Text
+
+
+class ObligationChangeBody(Body):
+    """A new description or due date for an open obligation; one left out stays as it is."""
+
+    obligation_id: UUID
+    description: Text | None = None
+    due_on: date | None = None
+
+    def change(self) -> ObligationChange:
+        return ObligationChange(self.obligation_id, self.description, self.due_on)
+
+
+class VariationChangesBody(Body):
+    """Only what is named changes; `contract_sums` sets the named years and keeps the rest."""
+
+    scope: list[ServiceLine] | None = None
+    contract_sums: dict[str, Pence] | None = None
+    term_ends: date | None = None
+    obligations: list[ObligationChangeBody] = Field(default_factory=list, max_length=100)
+
+    def changes(self) -> VariationChanges:
+        return VariationChanges(
+            scope=None if self.scope is None else tuple(self.scope),
+            contract_sums=self.contract_sums,
+            term_ends=self.term_ends,
+            obligations=tuple(change.change() for change in self.obligations),
+        )
+
+
+class VariationToPropose(Body):
+    changes: VariationChangesBody
+    rationale: Text
+
+
+class BoardToEstablish(Body):
+    kind: BoardKind
+    name: Name
+
+
+class MeetingToSchedule(Body):
+    scheduled_for: date
+
+
+class AgreedActionBody(Body):
+    description: Text
+    owner: Name
+    due_on: date
+
+    def agreed(self) -> AgreedAction:
+        return AgreedAction(self.description, self.owner, self.due_on)
+
+
+class AgreesActions(Body):
+    actions: list[AgreedActionBody] = Field(default_factory=list, max_length=100)
+
+    def agreed_actions(self) -> list[AgreedAction]:
+        return [action.agreed() for action in self.actions]
+
+
+class MeetingMinutes(AgreesActions):
+    held_on: date
+    decisions: list[Text] = Field(default_factory=list, max_length=100)
+
+
+class ActionCompletion(Body):
+    completed_on: date
+
+
+class AnnualReviewToHold(AgreesActions):
+    contract_year: Label
+    held_on: date
+    outcome: Text
+
+
+class ReservedMatterToRefer(Body):
+    subject: Text
+
+
+class FinancialPositionToReport(Body):
+    financial_year: Label
+    period: Label
+    forecast_outturn: NonNegativePence
+    commentary: Text
+
+
+class PaymentToRecord(Body):
+    amount: PositivePence
+    paid_on: date
+    reference: Name
+
+
+class ExtensionToTake(Body):
+    months: int = Field(strict=True, gt=0, description="the length of an unused option")
+
+
+class BreakClauseDecisionBody(Body):
+    used: bool
+    rationale: Text
+    ends_on: date | None = Field(
+        default=None, description="the last day in force, when the clause is used"
+    )
+
+
+class EarlyEnding(Body):
+    reason: Text
+    ends_on: date = Field(description="the last day in force")
 
 
 class ContractSummary(BaseModel):

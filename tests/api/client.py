@@ -67,6 +67,216 @@ class Client:
     def sign(self, contract_id: UUID | str, if_match: str | None = None) -> httpx.Response:
         return self.post(f"/contracts/{contract_id}/signatures", None, **_if_match(if_match))
 
+    def set_obligation(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/obligations", body, **_if_match(if_match))
+
+    # -- variations -----------------------------------------------------------------------
+
+    def propose_variation(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/variations", body, **_if_match(if_match))
+
+    def agree_variation(
+        self, contract_id: UUID | str, variation_id: UUID | str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/variations/{variation_id}/agreement"
+        return self.post(path, None, **_if_match(if_match))
+
+    def reject_variation(
+        self,
+        contract_id: UUID | str,
+        variation_id: UUID | str,
+        reason: str,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/variations/{variation_id}/rejection"
+        return self.post(path, {"reason": reason}, **_if_match(if_match))
+
+    def withdraw_variation(
+        self, contract_id: UUID | str, variation_id: UUID | str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/variations/{variation_id}/withdrawal"
+        return self.post(path, None, **_if_match(if_match))
+
+    # -- governance -----------------------------------------------------------------------
+
+    def establish_board(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/boards", body, **_if_match(if_match))
+
+    def schedule_meeting(
+        self,
+        contract_id: UUID | str,
+        board_id: UUID | str,
+        if_match: str | None = None,
+        **body: Any,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/boards/{board_id}/meetings"
+        return self.post(path, body, **_if_match(if_match))
+
+    def hold_meeting(
+        self,
+        contract_id: UUID | str,
+        meeting_id: UUID | str,
+        if_match: str | None = None,
+        **body: Any,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/meetings/{meeting_id}/minutes"
+        return self.post(path, body, **_if_match(if_match))
+
+    def cancel_meeting(
+        self,
+        contract_id: UUID | str,
+        meeting_id: UUID | str,
+        reason: str,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/meetings/{meeting_id}/cancellation"
+        return self.post(path, {"reason": reason}, **_if_match(if_match))
+
+    def complete_action(
+        self,
+        contract_id: UUID | str,
+        action_id: UUID | str,
+        completed_on: str,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/actions/{action_id}/completion"
+        return self.post(path, {"completed_on": completed_on}, **_if_match(if_match))
+
+    def hold_annual_review(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/annual-reviews", body, **_if_match(if_match))
+
+    # -- obligations and reserved matters -------------------------------------------------
+
+    def record_obligation_met(
+        self,
+        contract_id: UUID | str,
+        obligation_id: UUID | str,
+        if_match: str | None = None,
+        **body: Any,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/obligations/{obligation_id}/met"
+        return self.post(path, body, **_if_match(if_match))
+
+    def record_obligation_missed(
+        self,
+        contract_id: UUID | str,
+        obligation_id: UUID | str,
+        reason: str,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/obligations/{obligation_id}/missed"
+        return self.post(path, {"reason": reason}, **_if_match(if_match))
+
+    def refer_reserved_matter(
+        self, contract_id: UUID | str, subject: str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/reserved-matters"
+        return self.post(path, {"subject": subject}, **_if_match(if_match))
+
+    def approve_reserved_matter(
+        self, contract_id: UUID | str, matter_id: UUID | str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/reserved-matters/{matter_id}/approval"
+        return self.post(path, None, **_if_match(if_match))
+
+    def refuse_reserved_matter(
+        self,
+        contract_id: UUID | str,
+        matter_id: UUID | str,
+        reason: str,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/reserved-matters/{matter_id}/refusal"
+        return self.post(path, {"reason": reason}, **_if_match(if_match))
+
+    # -- finances -------------------------------------------------------------------------
+
+    def report_financial_position(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/financial-positions"
+        return self.post(path, body, **_if_match(if_match))
+
+    def record_payment(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/payments", body, **_if_match(if_match))
+
+    # -- ending ---------------------------------------------------------------------------
+
+    def extend(
+        self, contract_id: UUID | str, months: int, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/extension"
+        return self.post(path, {"months": months}, **_if_match(if_match))
+
+    def consider_break_clause(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/break-clause-decisions"
+        return self.post(path, body, **_if_match(if_match))
+
+    def expire(self, contract_id: UUID | str, if_match: str | None = None) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/expiry", None, **_if_match(if_match))
+
+    def terminate(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/termination", body, **_if_match(if_match))
+
+    def return_in_house(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/return-in-house"
+        return self.post(path, body, **_if_match(if_match))
+
+    # -- performance notices --------------------------------------------------------------
+
+    def issue_notice(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/contracts/{contract_id}/notices", body, **_if_match(if_match))
+
+    def notices(self, contract_id: UUID | str) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}/notices")
+
+    def notice(self, notice_id: UUID | str) -> httpx.Response:
+        return self.get(f"/notices/{notice_id}")
+
+    def submit_remedial_plan(
+        self, notice_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        return self.post(f"/notices/{notice_id}/remedial-plans", body, **_if_match(if_match))
+
+    def accept_remedial_plan(
+        self, notice_id: UUID | str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/notices/{notice_id}/remedial-plans/acceptance"
+        return self.post(path, None, **_if_match(if_match))
+
+    def reject_remedial_plan(
+        self, notice_id: UUID | str, reason: str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/notices/{notice_id}/remedial-plans/rejection"
+        return self.post(path, {"reason": reason}, **_if_match(if_match))
+
+    def resolve_notice(self, notice_id: UUID | str, if_match: str | None = None) -> httpx.Response:
+        return self.post(f"/notices/{notice_id}/resolution", None, **_if_match(if_match))
+
+    def escalate_notice(
+        self, notice_id: UUID | str, route: str, reason: str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/notices/{notice_id}/escalation"
+        return self.post(path, {"route": route, "reason": reason}, **_if_match(if_match))
+
 
 def _if_match(etag: str | None) -> dict[str, str]:
     return {} if etag is None else {"If-Match": etag}

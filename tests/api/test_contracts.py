@@ -58,8 +58,10 @@ def test_a_trust_cannot_draft_and_an_auditor_cannot_sign(world: World) -> None:
     contract = world.draft()
 
     drafted_by_trust = world.provider.draft_contract(
-        trust_organisation_id=world.sandwell["trust_id"], title="x",
-        term={"starts": "2018-04-01", "ends": "2028-03-31"}, scope=["assessment"],
+        trust_organisation_id=world.sandwell["trust_id"],
+        title="x",
+        term={"starts": "2018-04-01", "ends": "2028-03-31"},
+        scope=["assessment"],
     )
 
     assert drafted_by_trust.status_code == 403
@@ -115,8 +117,10 @@ def test_bad_input_is_a_problem_not_a_crash(world: World) -> None:
         "/contracts", content=b"{not json", headers={"Content-Type": "application/json"}
     )
     ends_before_start = world.commissioner.draft_contract(
-        trust_organisation_id=world.sandwell["trust_id"], title="Backwards",
-        term={"starts": "2028-03-31", "ends": "2018-04-01"}, scope=["assessment"],
+        trust_organisation_id=world.sandwell["trust_id"],
+        title="Backwards",
+        term={"starts": "2028-03-31", "ends": "2018-04-01"},
+        scope=["assessment"],
     )
 
     assert malformed.status_code == 400
