@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.policy import Principal, require_access, require_role
+from api.policy import POLICY, Principal, require_access, require_role
 from api.problems import Problem, unauthorised
 from api.security import InvalidToken, TokenSigner
 from api.settings import Settings
@@ -93,6 +93,8 @@ class Caller:
 
 def allowed(action: str) -> Callable[..., Caller]:
     """A dependency admitting only the roles the policy gives `action`."""
+    if action not in POLICY:
+        raise KeyError(f"{action!r} is not in the policy table")
 
     def dependency(request: Request, principal: CurrentPrincipal) -> Caller:
         require_role(principal, action)

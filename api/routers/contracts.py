@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Response, status
 from api.deps import (
     Caller,
     ConsentingWrite,
-    CurrentPrincipal,
     Ledger,
     WriteOptions,
     allowed,
@@ -20,7 +19,7 @@ from api.deps import (
     outcome_headers,
     today,
 )
-from api.policy import can_read, require_role
+from api.policy import can_read
 from api.schemas.contracts import (
     ActionCompletion,
     AnnualReviewToHold,
@@ -86,13 +85,14 @@ def readable(ledger: Ledger, caller: Caller, contract_id: UUID) -> ServiceContra
 
 
 @router.get("", summary="The contracts you may read")
-def list_contracts(principal: CurrentPrincipal, ledger: Ledger) -> list[ContractSummary]:
-    require_role(principal, "contract.list")
+def list_contracts(
+    caller: Annotated[Caller, Depends(allowed("contract.list"))], ledger: Ledger
+) -> list[ContractSummary]:
     day = today()
     return [
         ContractSummary.of(contract, day)
         for contract in ledger.contracts()
-        if can_read(principal, contract.id, parties(contract))
+        if can_read(caller.principal, contract.id, parties(contract))
     ]
 
 
