@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.policy import POLICY, Principal, require_access, require_role
@@ -20,8 +21,11 @@ from api.security import InvalidToken, TokenSigner
 from api.settings import Settings
 from domain.account import Account
 from domain.actor import Actor
-from domain.application import Trustledger, Write
+from domain.application import Session, Trustledger, Write
 from domain.errors import NotFound
+from domain.ledger import LedgerAggregate
+
+A = TypeVar("A", bound=LedgerAggregate)
 
 
 def get_ledger(request: Request) -> Trustledger:
@@ -161,3 +165,54 @@ def outcome_headers(version: int, position: int | None) -> dict[str, Any]:
 def today() -> date:
     """The date in England, where every contract date is reckoned."""
     return datetime.now(_ENGLAND).date()
+
+
+@dataclass(frozen=True)
+class Acting:
+    """What every command handler needs: the caller (allowed by role), the ledger, the write's
+    preconditions, and the response to put the ETag and log position on."""
+
+    caller: Caller
+    ledger: Trustledger
+    write: Write
+    response: Response
+
+    @property
+    def actor(self) -> Actor:
+        return self.caller.actor
+
+    def report(self, version: int, position: int | None) -> None:
+        self.response.headers.update(outcome_headers(version, position))
+
+    def create(self, cls: type[A], create: Callable[[Session], A], collection: str) -> A:
+        """Add what `create` makes; answer with its ETag, log position and Location."""
+        outcome = self.ledger.create(create, actor=self.actor, write=self.write)
+        self.report(outcome.version, outcome.position)
+        self.response.headers["Location"] = f"{collection}/{outcome.aggregate_id}"
+        return self.ledger.get(outcome.aggregate_id, cls, outcome.version)
+
+
+def acting_as(action: str, *, consent: bool = False) -> Callable[..., Acting]:
+    """A dependency for a command handler taking `action`; `consent` demands If-Match."""
+    guard = allowed(action)
+    preconditions = _consenting_write if consent else _write
+
+    def dependency(caller: Caller, ledger: Trustledger, write: Write, response: Response) -> Acting:
+        return Acting(caller, ledger, write, response)
+
+    # Built by hand because the dependencies are this call's own: annotations written in the
+    # source would be resolved against the module, where `guard` does not exist.
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("caller", keyword, annotation=Annotated[Caller, Depends(guard)]),
+            inspect.Parameter("ledger", keyword, annotation=Ledger),
+            inspect.Parameter(
+                "write", keyword, annotation=Annotated[Write, Depends(preconditions)]
+            ),
+            inspect.Parameter("response", keyword, annotation=Response),
+        ],
+        return_annotation=Acting,
+    )
+    dependency.__name__ = f"acting_as_{action.replace('.', '_')}"
+    return dependency

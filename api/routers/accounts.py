@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import Caller, Ledger, WriteOptions, allowed, etag, outcome_headers
+from api.deps import Acting, Caller, Ledger, acting_as, allowed, etag
 from api.schemas.directory import (
     AccountToRegister,
     AccountView,
@@ -18,28 +18,22 @@ from api.schemas.directory import (
 )
 from api.security import hash_password
 from domain.account import Account
-from domain.application import Session
+from domain.application import Session, Trustledger
 from domain.errors import NotFound, UnknownReference
+from domain.ledger import LedgerAggregate
 from domain.organisation import Organisation
 from domain.service_contract import ServiceContract
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
-Manager = Annotated[Caller, Depends(allowed("account.manage"))]
+Managing = Annotated[Acting, Depends(acting_as("account.manage"))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register an account")
-def register_account(
-    body: AccountToRegister,
-    caller: Manager,
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
-) -> AccountView:
+def register_account(body: AccountToRegister, acting: Managing) -> AccountView:
+    _must_exist(acting.ledger, body.organisation_id, Organisation, "organisation")
     # Hashing is slow by design: do it before queuing for the writer, not inside it.
     password_hash = hash_password(body.password)
-
-    _must_exist(ledger, body.organisation_id, Organisation, "organisation")
 
     def register(session: Session) -> Account:
         account = Account.register(
@@ -47,15 +41,12 @@ def register_account(
             display_name=body.display_name,
             organisation_id=str(body.organisation_id),
             role=body.role,
-            actor=caller.actor,
+            actor=acting.actor,
         )
         session.store_password_hash(account.id, password_hash)
         return account
 
-    outcome = ledger.create(register, actor=caller.actor, write=write)
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    response.headers["Location"] = f"/accounts/{outcome.aggregate_id}"
-    return AccountView.of(ledger.get(outcome.aggregate_id, Account, outcome.version))
+    return AccountView.of(acting.create(Account, register, "/accounts"))
 
 
 @router.get("/{account_id}", summary="An account")
@@ -70,36 +61,25 @@ def read_account(
     return AccountView.of(account)
 
 
-def _change(
-    ledger: Ledger,
-    account_id: UUID,
-    caller: Caller,
-    write: WriteOptions,
-    response: Response,
-    command: Callable[[Account], None],
-) -> AccountView:
-    outcome = ledger.change(Account, account_id, command, actor=caller.actor, write=write)
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    return AccountView.of(ledger.get(account_id, Account, outcome.version))
+def _change(acting: Acting, account_id: UUID, command: Callable[[Account], None]) -> AccountView:
+    outcome = acting.ledger.change(
+        Account, account_id, command, actor=acting.actor, write=acting.write
+    )
+    acting.report(outcome.version, outcome.position)
+    return AccountView.of(acting.ledger.get(account_id, Account, outcome.version))
 
 
 @router.post("/{account_id}/grants", summary="Let an auditor read a contract")
 def grant_contract(
     account_id: UUID,
     body: ContractGrant,
-    caller: Manager,
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Managing,
 ) -> AccountView:
-    _must_exist(ledger, body.contract_id, ServiceContract, "contract")
+    _must_exist(acting.ledger, body.contract_id, ServiceContract, "contract")
     return _change(
-        ledger,
+        acting,
         account_id,
-        caller,
-        write,
-        response,
-        lambda account: account.grant_contract(body.contract_id, actor=caller.actor),
+        lambda account: account.grant_contract(body.contract_id, actor=acting.actor),
     )
 
 
@@ -107,18 +87,12 @@ def grant_contract(
 def revoke_contract(
     account_id: UUID,
     contract_id: UUID,
-    caller: Manager,
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Managing,
 ) -> AccountView:
     return _change(
-        ledger,
+        acting,
         account_id,
-        caller,
-        write,
-        response,
-        lambda account: account.revoke_contract(contract_id, actor=caller.actor),
+        lambda account: account.revoke_contract(contract_id, actor=acting.actor),
     )
 
 
@@ -126,32 +100,21 @@ def revoke_contract(
 def disable_account(
     account_id: UUID,
     body: Reason,
-    caller: Manager,
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Managing,
 ) -> AccountView:
     return _change(
-        ledger,
+        acting,
         account_id,
-        caller,
-        write,
-        response,
-        lambda account: account.disable(reason=body.reason, actor=caller.actor),
+        lambda account: account.disable(reason=body.reason, actor=acting.actor),
     )
 
 
 @router.post("/{account_id}/enable", summary="Enable a disabled account")
-def enable_account(
-    account_id: UUID, caller: Manager, ledger: Ledger, write: WriteOptions, response: Response
-) -> AccountView:
+def enable_account(account_id: UUID, acting: Managing) -> AccountView:
     return _change(
-        ledger,
+        acting,
         account_id,
-        caller,
-        write,
-        response,
-        lambda account: account.enable(actor=caller.actor),
+        lambda account: account.enable(actor=acting.actor),
     )
 
 
@@ -159,28 +122,27 @@ def enable_account(
 def set_password(
     account_id: UUID,
     body: NewPassword,
-    caller: Manager,
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Managing,
 ) -> AccountView:
     password_hash = hash_password(body.password)
 
     def change_password(session: Session) -> tuple[Account, None]:
         account = session.get(account_id, Account)
-        account.check_version(write.expected_version)
-        account.record_password_changed(actor=caller.actor)
+        account.check_version(acting.write.expected_version)
+        account.record_password_changed(actor=acting.actor)
         session.store_password_hash(account.id, password_hash)
         return account, None
 
-    outcome = ledger.execute(change_password, actor=caller.actor, write=write)
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    return AccountView.of(ledger.get(account_id, Account, outcome.version))
+    outcome = acting.ledger.execute(change_password, actor=acting.actor, write=acting.write)
+    acting.report(outcome.version, outcome.position)
+    return AccountView.of(acting.ledger.get(account_id, Account, outcome.version))
 
 
-def _must_exist(ledger: Ledger, aggregate_id: UUID, cls: type[object], what: str) -> None:
+def _must_exist(
+    ledger: Trustledger, aggregate_id: UUID, cls: type[LedgerAggregate], what: str
+) -> None:
     """Organisations and contracts are never deleted, so a check before the write holds."""
     try:
-        ledger.get(aggregate_id, cls)  # type: ignore[type-var]
+        ledger.get(aggregate_id, cls)
     except NotFound:
         raise UnknownReference(f"there is no {what} {aggregate_id}") from None

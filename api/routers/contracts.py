@@ -10,13 +10,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import (
+    Acting,
     Caller,
-    ConsentingWrite,
     Ledger,
-    WriteOptions,
+    acting_as,
     allowed,
     etag,
-    outcome_headers,
     today,
 )
 from api.policy import can_read
@@ -56,25 +55,20 @@ def parties(contract: ServiceContract) -> tuple[str, str]:
 
 
 def act(
-    ledger: Ledger,
-    caller: Caller,
-    contract_id: UUID,
-    write: WriteOptions,
-    response: Response,
-    command: Callable[[ServiceContract], R],
+    acting: Acting, contract_id: UUID, command: Callable[[ServiceContract], R]
 ) -> tuple[R, ContractView]:
     """Run one command on a contract the caller's organisation may act on; answer with the
     contract as the command left it, its ETag and the log position written."""
-    outcome = ledger.change(
+    outcome = acting.ledger.change(
         ServiceContract,
         contract_id,
         command,
-        actor=caller.actor,
-        write=write,
-        guard=lambda contract: caller.check(contract.id, parties(contract)),
+        actor=acting.actor,
+        write=acting.write,
+        guard=lambda contract: acting.caller.check(contract.id, parties(contract)),
     )
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    contract = ledger.get(contract_id, ServiceContract, outcome.version)
+    acting.report(outcome.version, outcome.position)
+    contract = acting.ledger.get(contract_id, ServiceContract, outcome.version)
     return outcome.value, ContractView.of(contract, today())
 
 
@@ -99,13 +93,11 @@ def list_contracts(
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Draft a contract with a trust")
 def draft_contract(
     body: ContractToDraft,
-    caller: Annotated[Caller, Depends(allowed("contract.draft"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.draft"))],
 ) -> ContractView:
+    ledger = acting.ledger
     council = _organisation(
-        ledger, UUID(caller.principal.organisation_id), OrganisationKind.COUNCIL
+        ledger, UUID(acting.caller.principal.organisation_id), OrganisationKind.COUNCIL
     )
     trust = _organisation(ledger, body.trust_organisation_id, OrganisationKind.TRUST)
     # A council organisation always has both codes: `Organisation.register` insists on them.
@@ -117,7 +109,8 @@ def draft_contract(
         name=council.name,
         organisation_id=str(council.id),
     )
-    outcome = ledger.create(
+    contract = acting.create(
+        ServiceContract,
         lambda _: ServiceContract.draft(
             council=commissioner,
             trust=Trust(name=trust.name, organisation_id=str(trust.id)),
@@ -125,14 +118,10 @@ def draft_contract(
             term=body.term.term(),
             scope=body.scope,
             contract_sums=body.contract_sums,
-            actor=caller.actor,
+            actor=acting.actor,
         ),
-        actor=caller.actor,
-        write=write,
+        "/contracts",
     )
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    response.headers["Location"] = f"/contracts/{outcome.aggregate_id}"
-    contract = ledger.get(outcome.aggregate_id, ServiceContract, outcome.version)
     return ContractView.of(contract, today())
 
 
@@ -152,19 +141,13 @@ def read_contract(
 def amend_draft(
     contract_id: UUID,
     body: DraftAmendment,
-    caller: Annotated[Caller, Depends(allowed("contract.amend_draft"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.amend_draft"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.amend_draft(
-            actor=caller.actor,
+            actor=acting.actor,
             title=body.title,
             term=body.term.term() if body.term else None,
             scope=body.scope,
@@ -177,18 +160,12 @@ def amend_draft(
 @router.post("/{contract_id}/signatures", summary="Sign the contract for your organisation")
 def sign_contract(
     contract_id: UUID,
-    caller: Annotated[Caller, Depends(allowed("contract.sign"))],
-    ledger: Ledger,
-    write: ConsentingWrite,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.sign", consent=True))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
-        lambda contract: contract.sign(actor=caller.actor),
+        lambda contract: contract.sign(actor=acting.actor),
     )
     return view
 
@@ -201,19 +178,13 @@ def sign_contract(
 def set_obligation(
     contract_id: UUID,
     body: ObligationToSet,
-    caller: Annotated[Caller, Depends(allowed("contract.set_obligation"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.set_obligation"))],
 ) -> Created:
     obligation_id, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.set_obligation(
-            description=body.description, due_on=body.due_on, actor=caller.actor
+            description=body.description, due_on=body.due_on, actor=acting.actor
         ),
     )
     return Created(id=obligation_id, contract=view)
@@ -230,19 +201,13 @@ def set_obligation(
 def propose_variation(
     contract_id: UUID,
     body: VariationToPropose,
-    caller: Annotated[Caller, Depends(allowed("contract.propose_variation"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.propose_variation"))],
 ) -> Created:
     variation_id, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.propose_variation(
-            changes=body.changes.changes(), rationale=body.rationale, actor=caller.actor
+            changes=body.changes.changes(), rationale=body.rationale, actor=acting.actor
         ),
     )
     return Created(id=variation_id, contract=view)
@@ -255,18 +220,12 @@ def propose_variation(
 def agree_variation(
     contract_id: UUID,
     variation_id: UUID,
-    caller: Annotated[Caller, Depends(allowed("contract.decide_variation"))],
-    ledger: Ledger,
-    write: ConsentingWrite,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.decide_variation", consent=True))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
-        lambda contract: contract.agree_variation(variation_id=variation_id, actor=caller.actor),
+        lambda contract: contract.agree_variation(variation_id=variation_id, actor=acting.actor),
     )
     return view
 
@@ -279,19 +238,13 @@ def reject_variation(
     contract_id: UUID,
     variation_id: UUID,
     body: Reason,
-    caller: Annotated[Caller, Depends(allowed("contract.decide_variation"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.decide_variation"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.reject_variation(
-            variation_id=variation_id, reason=body.reason, actor=caller.actor
+            variation_id=variation_id, reason=body.reason, actor=acting.actor
         ),
     )
     return view
@@ -304,18 +257,12 @@ def reject_variation(
 def withdraw_variation(
     contract_id: UUID,
     variation_id: UUID,
-    caller: Annotated[Caller, Depends(allowed("contract.decide_variation"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.decide_variation"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
-        lambda contract: contract.withdraw_variation(variation_id=variation_id, actor=caller.actor),
+        lambda contract: contract.withdraw_variation(variation_id=variation_id, actor=acting.actor),
     )
     return view
 
@@ -331,19 +278,13 @@ def withdraw_variation(
 def establish_board(
     contract_id: UUID,
     body: BoardToEstablish,
-    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.govern"))],
 ) -> Created:
     board_id, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.establish_board(
-            kind=body.kind, name=body.name, actor=caller.actor
+            kind=body.kind, name=body.name, actor=acting.actor
         ),
     )
     return Created(id=board_id, contract=view)
@@ -358,19 +299,13 @@ def schedule_meeting(
     contract_id: UUID,
     board_id: UUID,
     body: MeetingToSchedule,
-    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.govern"))],
 ) -> Created:
     meeting_id, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.schedule_meeting(
-            board_id=board_id, scheduled_for=body.scheduled_for, actor=caller.actor
+            board_id=board_id, scheduled_for=body.scheduled_for, actor=acting.actor
         ),
     )
     return Created(id=meeting_id, contract=view)
@@ -384,24 +319,18 @@ def hold_meeting(
     contract_id: UUID,
     meeting_id: UUID,
     body: MeetingMinutes,
-    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.govern"))],
 ) -> ContractView:
     # The new actions' ids are in the view, listed on the meeting.
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.hold_meeting(
             meeting_id=meeting_id,
             held_on=body.held_on,
             decisions=body.decisions,
             actions=body.agreed_actions(),
-            actor=caller.actor,
+            actor=acting.actor,
         ),
     )
     return view
@@ -415,19 +344,13 @@ def cancel_meeting(
     contract_id: UUID,
     meeting_id: UUID,
     body: Reason,
-    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.govern"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.cancel_meeting(
-            meeting_id=meeting_id, reason=body.reason, actor=caller.actor
+            meeting_id=meeting_id, reason=body.reason, actor=acting.actor
         ),
     )
     return view
@@ -441,19 +364,13 @@ def complete_action(
     contract_id: UUID,
     action_id: UUID,
     body: ActionCompletion,
-    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.govern"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.complete_action(
-            action_id=action_id, completed_on=body.completed_on, actor=caller.actor
+            action_id=action_id, completed_on=body.completed_on, actor=acting.actor
         ),
     )
     return view
@@ -466,24 +383,18 @@ def complete_action(
 def hold_annual_review(
     contract_id: UUID,
     body: AnnualReviewToHold,
-    caller: Annotated[Caller, Depends(allowed("contract.govern"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.govern"))],
 ) -> ContractView:
     # A review is known by its contract year, and its actions' ids are in the view.
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.hold_annual_review(
             contract_year=body.contract_year,
             held_on=body.held_on,
             outcome=body.outcome,
             actions=body.agreed_actions(),
-            actor=caller.actor,
+            actor=acting.actor,
         ),
     )
     return view
@@ -500,22 +411,16 @@ def record_obligation_met(
     contract_id: UUID,
     obligation_id: UUID,
     body: ObligationMet,
-    caller: Annotated[Caller, Depends(allowed("contract.settle_obligation"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.settle_obligation"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.record_obligation_met(
             obligation_id=obligation_id,
             met_on=body.met_on,
             evidence=body.evidence,
-            actor=caller.actor,
+            actor=acting.actor,
         ),
     )
     return view
@@ -529,19 +434,13 @@ def record_obligation_missed(
     contract_id: UUID,
     obligation_id: UUID,
     body: Reason,
-    caller: Annotated[Caller, Depends(allowed("contract.settle_obligation"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.settle_obligation"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.record_obligation_missed(
-            obligation_id=obligation_id, reason=body.reason, actor=caller.actor
+            obligation_id=obligation_id, reason=body.reason, actor=acting.actor
         ),
     )
     return view
@@ -555,18 +454,12 @@ def record_obligation_missed(
 def refer_reserved_matter(
     contract_id: UUID,
     body: ReservedMatterToRefer,
-    caller: Annotated[Caller, Depends(allowed("contract.refer_reserved_matter"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.refer_reserved_matter"))],
 ) -> Created:
     matter_id, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
-        lambda contract: contract.refer_reserved_matter(subject=body.subject, actor=caller.actor),
+        lambda contract: contract.refer_reserved_matter(subject=body.subject, actor=acting.actor),
     )
     return Created(id=matter_id, contract=view)
 
@@ -578,18 +471,12 @@ def refer_reserved_matter(
 def approve_reserved_matter(
     contract_id: UUID,
     matter_id: UUID,
-    caller: Annotated[Caller, Depends(allowed("contract.decide_reserved_matter"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.decide_reserved_matter"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
-        lambda contract: contract.approve_reserved_matter(matter_id=matter_id, actor=caller.actor),
+        lambda contract: contract.approve_reserved_matter(matter_id=matter_id, actor=acting.actor),
     )
     return view
 
@@ -602,19 +489,13 @@ def refuse_reserved_matter(
     contract_id: UUID,
     matter_id: UUID,
     body: Reason,
-    caller: Annotated[Caller, Depends(allowed("contract.decide_reserved_matter"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.decide_reserved_matter"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.refuse_reserved_matter(
-            matter_id=matter_id, reason=body.reason, actor=caller.actor
+            matter_id=matter_id, reason=body.reason, actor=acting.actor
         ),
     )
     return view
@@ -630,23 +511,17 @@ def refuse_reserved_matter(
 def report_financial_position(
     contract_id: UUID,
     body: FinancialPositionToReport,
-    caller: Annotated[Caller, Depends(allowed("contract.report_financial_position"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.report_financial_position"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.report_financial_position(
             financial_year=body.financial_year,
             period=body.period,
             forecast_outturn=body.forecast_outturn,
             commentary=body.commentary,
-            actor=caller.actor,
+            actor=acting.actor,
         ),
     )
     return view
@@ -660,19 +535,13 @@ def report_financial_position(
 def record_payment(
     contract_id: UUID,
     body: PaymentToRecord,
-    caller: Annotated[Caller, Depends(allowed("contract.record_payment"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.record_payment"))],
 ) -> Created:
     payment_id, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.record_payment(
-            amount=body.amount, paid_on=body.paid_on, reference=body.reference, actor=caller.actor
+            amount=body.amount, paid_on=body.paid_on, reference=body.reference, actor=acting.actor
         ),
     )
     return Created(id=payment_id, contract=view)
@@ -685,18 +554,12 @@ def record_payment(
 def extend_contract(
     contract_id: UUID,
     body: ExtensionToTake,
-    caller: Annotated[Caller, Depends(allowed("contract.extend"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.extend"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
-        lambda contract: contract.extend(months=body.months, actor=caller.actor),
+        lambda contract: contract.extend(months=body.months, actor=acting.actor),
     )
     return view
 
@@ -708,19 +571,13 @@ def extend_contract(
 def consider_break_clause(
     contract_id: UUID,
     body: BreakClauseDecisionBody,
-    caller: Annotated[Caller, Depends(allowed("contract.end"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.end"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.consider_break_clause(
-            used=body.used, rationale=body.rationale, ends_on=body.ends_on, actor=caller.actor
+            used=body.used, rationale=body.rationale, ends_on=body.ends_on, actor=acting.actor
         ),
     )
     return view
@@ -729,18 +586,12 @@ def consider_break_clause(
 @router.post("/{contract_id}/expiry", summary="Record that the term has run out")
 def expire_contract(
     contract_id: UUID,
-    caller: Annotated[Caller, Depends(allowed("contract.expire"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.expire"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
-        lambda contract: contract.expire(on=today(), actor=caller.actor),
+        lambda contract: contract.expire(on=today(), actor=acting.actor),
     )
     return view
 
@@ -751,19 +602,13 @@ def expire_contract(
 def terminate_contract(
     contract_id: UUID,
     body: EarlyEnding,
-    caller: Annotated[Caller, Depends(allowed("contract.terminate"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.terminate"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.terminate(
-            reason=body.reason, ends_on=body.ends_on, actor=caller.actor
+            reason=body.reason, ends_on=body.ends_on, actor=acting.actor
         ),
     )
     return view
@@ -773,19 +618,13 @@ def terminate_contract(
 def return_in_house(
     contract_id: UUID,
     body: EarlyEnding,
-    caller: Annotated[Caller, Depends(allowed("contract.end"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("contract.end"))],
 ) -> ContractView:
     _, view = act(
-        ledger,
-        caller,
+        acting,
         contract_id,
-        write,
-        response,
         lambda contract: contract.return_in_house(
-            reason=body.reason, ends_on=body.ends_on, actor=caller.actor
+            reason=body.reason, ends_on=body.ends_on, actor=acting.actor
         ),
     )
     return view

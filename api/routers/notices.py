@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import Caller, Ledger, WriteOptions, allowed, etag, outcome_headers, today
+from api.deps import Acting, Caller, Ledger, acting_as, allowed, etag, today
 from api.routers.contracts import parties, readable
 from api.schemas.contracts import Reason
 from api.schemas.notices import Escalation, NoticeToIssue, NoticeView, RemedialPlanToSubmit
@@ -29,25 +29,21 @@ def _parties(notice: PerformanceNotice) -> tuple[str, str]:
 
 
 def _act(
-    ledger: Ledger,
-    caller: Caller,
-    notice_id: UUID,
-    write: WriteOptions,
-    response: Response,
-    command: Callable[[PerformanceNotice], None],
+    acting: Acting, notice_id: UUID, command: Callable[[PerformanceNotice], None]
 ) -> NoticeView:
     """Run one command on a notice the caller's organisation may act on; answer with the notice
     as the command left it, its ETag and the log position written."""
-    outcome = ledger.change(
+    outcome = acting.ledger.change(
         PerformanceNotice,
         notice_id,
         command,
-        actor=caller.actor,
-        write=write,
-        guard=lambda notice: caller.check(notice.contract_id, _parties(notice)),
+        actor=acting.actor,
+        write=acting.write,
+        guard=lambda notice: acting.caller.check(notice.contract_id, _parties(notice)),
     )
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    return NoticeView.of(ledger.get(notice_id, PerformanceNotice, outcome.version), today())
+    acting.report(outcome.version, outcome.position)
+    notice = acting.ledger.get(notice_id, PerformanceNotice, outcome.version)
+    return NoticeView.of(notice, today())
 
 
 @_under_contract.post(
@@ -56,16 +52,13 @@ def _act(
 def issue_notice(
     contract_id: UUID,
     body: NoticeToIssue,
-    caller: Annotated[Caller, Depends(allowed("notice.issue"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("notice.issue"))],
 ) -> NoticeView:
     # The contract is read in the same unit of work as the notice is added, so a notice is
     # never issued on the strength of a stale read of who the parties are or whether it binds.
     def issue(session: Session) -> PerformanceNotice:
         contract = session.get(contract_id, ServiceContract)
-        caller.check(contract.id, parties(contract))
+        acting.caller.check(contract.id, parties(contract))
         if not contract.is_in_force:
             raise ContractNotLive(
                 "a performance notice is issued under a contract both parties have signed "
@@ -81,14 +74,10 @@ def issue_notice(
             remedy=body.remedy,
             response_due=body.response_due,
             issued_on=body.issued_on,
-            actor=caller.actor,
+            actor=acting.actor,
         )
 
-    outcome = ledger.create(issue, actor=caller.actor, write=write)
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    response.headers["Location"] = f"/notices/{outcome.aggregate_id}"
-    notice = ledger.get(outcome.aggregate_id, PerformanceNotice, outcome.version)
-    return NoticeView.of(notice, today())
+    return NoticeView.of(acting.create(PerformanceNotice, issue, "/notices"), today())
 
 
 @_under_contract.get("", summary="The performance notices issued under a contract")
@@ -119,19 +108,13 @@ def read_notice(
 def submit_remedial_plan(
     notice_id: UUID,
     body: RemedialPlanToSubmit,
-    caller: Annotated[Caller, Depends(allowed("notice.submit_remedial_plan"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("notice.submit_remedial_plan"))],
 ) -> NoticeView:
     return _act(
-        ledger,
-        caller,
+        acting,
         notice_id,
-        write,
-        response,
         lambda notice: notice.submit_remedial_plan(
-            summary=body.summary, actions=body.remedial_actions(), actor=caller.actor
+            summary=body.summary, actions=body.remedial_actions(), actor=acting.actor
         ),
     )
 
@@ -141,18 +124,12 @@ def submit_remedial_plan(
 )
 def accept_remedial_plan(
     notice_id: UUID,
-    caller: Annotated[Caller, Depends(allowed("notice.decide"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("notice.decide"))],
 ) -> NoticeView:
     return _act(
-        ledger,
-        caller,
+        acting,
         notice_id,
-        write,
-        response,
-        lambda notice: notice.accept_remedial_plan(actor=caller.actor),
+        lambda notice: notice.accept_remedial_plan(actor=acting.actor),
     )
 
 
@@ -163,36 +140,24 @@ def accept_remedial_plan(
 def reject_remedial_plan(
     notice_id: UUID,
     body: Reason,
-    caller: Annotated[Caller, Depends(allowed("notice.decide"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("notice.decide"))],
 ) -> NoticeView:
     return _act(
-        ledger,
-        caller,
+        acting,
         notice_id,
-        write,
-        response,
-        lambda notice: notice.reject_remedial_plan(reason=body.reason, actor=caller.actor),
+        lambda notice: notice.reject_remedial_plan(reason=body.reason, actor=acting.actor),
     )
 
 
 @_notices.post("/{notice_id}/resolution", summary="Close the notice as resolved")
 def resolve_notice(
     notice_id: UUID,
-    caller: Annotated[Caller, Depends(allowed("notice.decide"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("notice.decide"))],
 ) -> NoticeView:
     return _act(
-        ledger,
-        caller,
+        acting,
         notice_id,
-        write,
-        response,
-        lambda notice: notice.resolve(actor=caller.actor),
+        lambda notice: notice.resolve(actor=acting.actor),
     )
 
 
@@ -203,18 +168,12 @@ def resolve_notice(
 def escalate_notice(
     notice_id: UUID,
     body: Escalation,
-    caller: Annotated[Caller, Depends(allowed("notice.decide"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("notice.decide"))],
 ) -> NoticeView:
     return _act(
-        ledger,
-        caller,
+        acting,
         notice_id,
-        write,
-        response,
-        lambda notice: notice.escalate(route=body.route, reason=body.reason, actor=caller.actor),
+        lambda notice: notice.escalate(route=body.route, reason=body.reason, actor=acting.actor),
     )
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import Caller, Ledger, WriteOptions, allowed, etag, outcome_headers
+from api.deps import Acting, Caller, Ledger, acting_as, allowed, etag
 from api.schemas.directory import OrganisationToRegister, OrganisationView
 from domain.organisation import Organisation
 
@@ -17,25 +17,20 @@ router = APIRouter(prefix="/organisations", tags=["organisations"])
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register an organisation")
 def register_organisation(
     body: OrganisationToRegister,
-    caller: Annotated[Caller, Depends(allowed("organisation.register"))],
-    ledger: Ledger,
-    write: WriteOptions,
-    response: Response,
+    acting: Annotated[Acting, Depends(acting_as("organisation.register"))],
 ) -> OrganisationView:
-    outcome = ledger.create(
+    organisation = acting.create(
+        Organisation,
         lambda _: Organisation.register(
             name=body.name,
             kind=body.kind,
             la_number=body.la_number,
             ons_code=body.ons_code,
-            actor=caller.actor,
+            actor=acting.actor,
         ),
-        actor=caller.actor,
-        write=write,
+        "/organisations",
     )
-    response.headers.update(outcome_headers(outcome.version, outcome.position))
-    response.headers["Location"] = f"/organisations/{outcome.aggregate_id}"
-    return OrganisationView.of(ledger.get(outcome.aggregate_id, Organisation, outcome.version))
+    return OrganisationView.of(organisation)
 
 
 @router.get("/{organisation_id}", summary="An organisation")
