@@ -62,6 +62,15 @@ POLICY: dict[str, Rule] = {
     "notice.issue": _rule(Scope.PARTY, C),
     "notice.submit_remedial_plan": _rule(Scope.PARTY, P),
     "notice.decide": _rule(Scope.PARTY, C),
+    # the KPI schedule and returns
+    "indicator.read": _rule(Scope.ANYONE, C, P, AU, AD),
+    "kpi.read": _rule(Scope.READER, C, P, AU, AD),
+    "kpi.schedule": _rule(Scope.PARTY, C),
+    "kpi.submit_return": _rule(Scope.PARTY, P),
+    "kpi.restate": _rule(Scope.PARTY, P),
+    "kpi.answer": _rule(Scope.PARTY, P),
+    "kpi.query": _rule(Scope.PARTY, C),
+    "kpi.accept": _rule(Scope.PARTY, C),
     # the directory
     "organisation.read": _rule(Scope.ANYONE, C, P, AU, AD),
     "organisation.register": _rule(Scope.ANYONE, AD),

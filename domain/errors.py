@@ -53,6 +53,23 @@ class InvalidPeriod(InvalidCommand):
     """A financial year or reporting period that is malformed or outside the contract's term."""
 
 
+class UnknownIndicator(InvalidCommand):
+    """An indicator code that is not in the national catalogue."""
+
+
+class InvalidFraction(InvalidCommand):
+    """A numerator and denominator that cannot make the indicator: no denominator, a negative
+    count, a part larger than its whole, or a fraction for an indicator that has none."""
+
+
+class InvalidTolerance(InvalidCommand):
+    """A tolerance on the better side of its target, or a tolerance without a target."""
+
+
+class InvalidDeadline(InvalidCommand):
+    """A deadline counted as a negative number of working days."""
+
+
 class InvalidAmount(InvalidCommand):
     """Money that is not whole pence, a payment that is not positive or a negative forecast."""
 
@@ -83,6 +100,40 @@ class UnknownReference(InvalidCommand):
 
 class IdempotencyKeyReused(InvalidCommand):
     """An Idempotency-Key already used for a different request cannot name this one."""
+
+
+class InvalidIndicator(InvalidCommand):
+    """A contract's own indicator that takes a national code, claims to be national, or lacks a
+    title, a definition or a way to count it."""
+
+
+class InvalidKpi(InvalidCommand):
+    """A scheduled KPI with a blank reference, returns due outside 0 to 60 working days after the
+    period, a target that is not a number, or a national indicator defined otherwise than DfE."""
+
+
+class NotOnSchedule(InvalidCommand):
+    """The contract's KPI schedule has no KPI measured by this indicator."""
+
+
+class WrongFrequency(InvalidCommand):
+    """A return for a period of another length than the schedule's (a month for a quarterly KPI)."""
+
+
+class PeriodOutsideTerm(InvalidCommand):
+    """A return for a period that does not lie within the contract's term."""
+
+
+class InvalidValue(InvalidCommand):
+    """A returned value that is not a number, or has more decimals than the indicator publishes."""
+
+
+class ValueDisagreesWithCounts(InvalidCommand):
+    """A returned value that is not what its own numerator and denominator make."""
+
+
+class RestatementChangesNothing(InvalidCommand):
+    """A restatement must give the return a value, or counts, that it does not already have."""
 
 
 # -- not found (HTTP 404) -----------------------------------------------------------------------
@@ -205,6 +256,26 @@ class ContractAlreadyGranted(Conflict):
 
 class ContractNotGranted(Conflict):
     """The auditor was never granted this contract, or it was already revoked."""
+
+
+class ReferenceInUse(Conflict):
+    """Another KPI on the contract's schedule already has this reference."""
+
+
+class ReturnAlreadySubmitted(Conflict):
+    """One return per period: a changed figure is a restatement, which keeps the first."""
+
+
+class QueryOpen(Conflict):
+    """A return is accepted only once every query on it has been answered."""
+
+
+class QueryAlreadyAnswered(Conflict):
+    """A query is answered once; a further question is a new query."""
+
+
+class ReturnAlreadyAccepted(Conflict):
+    """The return was accepted and has not been restated since."""
 
 
 # -- optimistic concurrency (HTTP 412) ----------------------------------------------------------

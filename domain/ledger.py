@@ -7,7 +7,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor
-from domain.errors import MissingReason, StaleVersion
+from domain.errors import MissingReason, NotAParty, StaleVersion, WrongParty
 
 # Fixed for good: every deterministic id is derived from it, so a new value would orphan every
 # such aggregate already in the ledger and let a retried registration create a twin.
@@ -25,6 +25,15 @@ def required_reason(reason: str, doing: str) -> str:
     if not reason:
         raise MissingReason(f"{doing} needs a reason")
     return reason
+
+
+def check_party(actor: Actor, acting_party: str, other_party: str, doing: str) -> None:
+    """Refuse unless the actor's organisation is the party (an organisation id) that may do this,
+    for aggregates that keep the two parties' ids rather than the contract itself."""
+    if actor.organisation_id == other_party:
+        raise WrongParty(f"only the other party to the contract may {doing}")
+    if actor.organisation_id != acting_party:
+        raise NotAParty(f"{actor.organisation_id} is not a party to the contract")
 
 
 class LedgerAggregate(Aggregate):

@@ -22,13 +22,11 @@ from domain.errors import (
     InvalidNotice,
     InvalidRemedialPlan,
     NoPlanToDecide,
-    NotAParty,
     NoticeClosed,
     PlanAlreadyAccepted,
     PlanAwaitingDecision,
-    WrongParty,
 )
-from domain.ledger import LedgerAggregate, required_reason
+from domain.ledger import LedgerAggregate, check_party, required_reason
 
 
 class NoticeStatus(StrEnum):
@@ -147,7 +145,7 @@ class PerformanceNotice(LedgerAggregate):
         issued_on: date,
         actor: Actor,
     ) -> PerformanceNotice:
-        _check_party(actor, council_organisation_id, trust_organisation_id, "issue a notice")
+        check_party(actor, council_organisation_id, trust_organisation_id, "issue a notice")
         grounds, remedy = grounds.strip(), remedy.strip()
         kpi_codes = [code.strip() for code in kpi_codes]
         clauses = [clause.strip() for clause in clauses]
@@ -292,15 +290,7 @@ class PerformanceNotice(LedgerAggregate):
             raise NoticeClosed(f"the notice was closed as {self.status}")
 
     def _check_commissioner(self, actor: Actor, doing: str) -> None:
-        _check_party(actor, self.council_organisation_id, self.trust_organisation_id, doing)
+        check_party(actor, self.council_organisation_id, self.trust_organisation_id, doing)
 
     def _check_provider(self, actor: Actor, doing: str) -> None:
-        _check_party(actor, self.trust_organisation_id, self.council_organisation_id, doing)
-
-
-def _check_party(actor: Actor, acting_party: str, other_party: str, doing: str) -> None:
-    """Refuse unless the actor's organisation is the party that may do this."""
-    if actor.organisation_id == other_party:
-        raise WrongParty(f"only the other party to the contract may {doing}")
-    if actor.organisation_id != acting_party:
-        raise NotAParty(f"{actor.organisation_id} is not a party to the contract")
+        check_party(actor, self.trust_organisation_id, self.council_organisation_id, doing)

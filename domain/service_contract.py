@@ -9,13 +9,18 @@ the services' return in house.
 Each command checks its rules before recording anything, so a refused command leaves no event
 and no change behind. Money is integer pence throughout; financial years are labels such as
 "2018-19" (see `domain.periods`).
+
+The contract also holds its KPI schedule: which indicators the trust reports, how often, by
+when, and against which target and tolerance in each contract year. The returns themselves live
+in one `IndicatorSeries` per KPI (`domain.indicator_series`), so the contract's stream stays short.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID, uuid4
@@ -33,6 +38,9 @@ from domain.errors import (
     InvalidAmount,
     InvalidContractSum,
     InvalidDate,
+    InvalidFraction,
+    InvalidIndicator,
+    InvalidKpi,
     InvalidOrganisation,
     InvalidPeriod,
     InvalidScope,
@@ -44,22 +52,37 @@ from domain.errors import (
     NoSuchOption,
     NotAParty,
     NotFound,
+    NotOnSchedule,
     NotProposer,
     ObligationNotOpen,
     OwnVariation,
+    ReferenceInUse,
     ReservedMatterNotOpen,
     ReviewAlreadyHeld,
     TermNotEnded,
+    UnknownIndicator,
     VariationAlreadyOpen,
     VariationNotOpen,
     WrongParty,
 )
+from domain.indicators import CATALOGUE, Indicator, national_indicator
 from domain.ledger import LedgerAggregate
 from domain.local_authority import check_council_codes
 from domain.periods import FinancialYear, add_months
+from domain.rag import check_tolerance
+from domain.reporting import Frequency
 from domain.services import ServiceLine
 
 _T = TypeVar("_T")
+
+# The longest wait for a return a schedule may set: three months of working days, beyond which
+# a figure is history rather than monitoring.
+MOST_WORKING_DAYS_TO_RETURN = 60
+# DfE's tables print at most one decimal place; four leaves room for a contract's own measures,
+# and a bound keeps rounding to them within Decimal's 28 digits.
+MOST_DECIMALS = 4
+# The source a contract's own indicator names, where a national one names DfE's file.
+LOCAL_SOURCE = "local"
 
 
 # -- the parties and the terms --------------------------------------------------------------------
@@ -124,6 +147,47 @@ class Signature:
     signed_at: datetime
 
 
+# -- the KPI schedule ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduledKpi:
+    """One line of the contract's KPI schedule, as the parties agreed it.
+
+    `indicator` is the definition as agreed, so that a contract's own indicator travels with
+    it and a later change to the national catalogue does not rewrite what was signed.
+    `reference` is the contract's own code for the line (Doncaster's "A1", "B13"). Returns fall
+    due `due_working_days` working days after each period ends. `targets` and `tolerances` are
+    by contract year ("2024-25"); a tolerance is the value beyond which amber turns red.
+    `agreed_in` is None for a line as signed, else the variation that agreed it, so every target
+    in force can be traced to its agreement.
+    """
+
+    indicator: Indicator
+    reference: str
+    frequency: Frequency
+    due_working_days: int
+    targets: dict[str, Decimal]
+    tolerances: dict[str, Decimal] = field(default_factory=dict)
+    agreed_in: UUID | None = None
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+
+@dataclass(frozen=True)
+class KpiScheduleChange:
+    """One version of one line of the schedule: the KPI as it then stood, or None once it was
+    taken off; `agreed_in` is the variation that made the change, None while drafting."""
+
+    indicator_code: str
+    kpi: ScheduledKpi | None
+    agreed_in: UUID | None
+    changed_by: Actor
+    changed_at: datetime
+
+
 # -- variations -----------------------------------------------------------------------------------
 
 
@@ -147,19 +211,25 @@ class ObligationChange:
 class VariationChanges:
     """What a variation would change. Each field left empty is untouched by the variation.
 
-    `contract_sums` sets the named years' sums and leaves the other years alone.
+    `contract_sums` sets the named years' sums and leaves the other years alone. `kpis` adds
+    KPIs to the schedule or replaces those measured by the same indicators, and `kpis_removed`
+    takes KPIs off it by indicator code.
     """
 
     scope: tuple[ServiceLine, ...] | None = None
     contract_sums: dict[str, int] | None = None
     term_ends: date | None = None
     obligations: tuple[ObligationChange, ...] = ()
+    kpis: tuple[ScheduledKpi, ...] = ()
+    kpis_removed: tuple[str, ...] = ()
 
     @property
     def subjects(self) -> frozenset[str]:
         """What the variation touches, for the one-open-proposal-per-subject rule."""
         subjects = {f"the contract sum for {year}" for year in self.contract_sums or {}}
         subjects |= {f"obligation {change.obligation_id}" for change in self.obligations}
+        subjects |= {f"the KPI {kpi.code}" for kpi in self.kpis}
+        subjects |= {f"the KPI {code}" for code in self.kpis_removed}
         if self.scope is not None:
             subjects.add("the scope of services")
         if self.term_ends is not None:
@@ -388,6 +458,15 @@ class ServiceContract(LedgerAggregate):
         description: str
         due_on: date
 
+    class LocalIndicatorDefined(LedgerAggregate.Event):
+        indicator: Indicator
+
+    class KpiScheduled(LedgerAggregate.Event):
+        kpi: ScheduledKpi
+
+    class KpiUnscheduled(LedgerAggregate.Event):
+        indicator_code: str
+
     class Signed(LedgerAggregate.Event):
         """The actor signed for their organisation's side of the contract."""
 
@@ -552,6 +631,9 @@ class ServiceContract(LedgerAggregate):
         self.extensions: tuple[Extension, ...] = ()
         self.break_clause_decisions: tuple[BreakClauseDecision, ...] = ()
         self.ending: Ending | None = None
+        self.kpi_schedule: dict[str, ScheduledKpi] = {}
+        self.kpi_schedule_history: tuple[KpiScheduleChange, ...] = ()
+        self.local_indicators: dict[str, Indicator] = {}
 
     def amend_draft(
         self,
@@ -573,6 +655,7 @@ class ServiceContract(LedgerAggregate):
         _check_term(new_term)
         _check_scope(new_scope)
         _check_contract_sums(new_sums, new_term)
+        _check_schedule(self.kpi_schedule, new_term)
         if (new_title, new_term, set(new_scope), new_sums) == (
             self.title,
             self.term,
@@ -626,6 +709,70 @@ class ServiceContract(LedgerAggregate):
     ) -> None:
         self.obligations[obligation_id] = Obligation(obligation_id, description, due_on)
 
+    def define_local_indicator(self, *, indicator: Indicator, actor: Actor) -> None:
+        """A measure of the contract's own, defined while drafting so that it can be scheduled.
+
+        Defining it again rewrites it, and a KPI on the draft's schedule takes the new definition;
+        once signed, a new or changed local indicator comes with the variation that schedules it.
+        """
+        self._check_party(actor, Party.COMMISSIONER, "defines the contract's own indicators")
+        self._check_draft()
+        _check_local_indicator(indicator)
+        if self.local_indicators.get(indicator.code) == indicator:
+            raise InvalidAmendment(f"{indicator.code} is already defined so")
+        self._local_indicator_defined(indicator=indicator, actor=actor, timestamp=_now())
+
+    @event(LocalIndicatorDefined)
+    def _local_indicator_defined(
+        self, indicator: Indicator, actor: Actor, timestamp: datetime
+    ) -> None:
+        self.local_indicators[indicator.code] = indicator
+        scheduled = self.kpi_schedule.get(indicator.code)
+        if scheduled is not None:
+            self._put_on_schedule(replace(scheduled, indicator=indicator), actor, timestamp)
+
+    def schedule_kpi(self, *, kpi: ScheduledKpi, actor: Actor) -> None:
+        """Add a KPI to the draft's schedule, or replace the one measured by the same indicator.
+
+        A national indicator must be DfE's as catalogued; a local one must have been defined.
+        Once signed, the schedule changes only through an agreed variation.
+        """
+        self._check_party(actor, Party.COMMISSIONER, "drafts the KPI schedule")
+        self._check_draft()
+        kpi = _as_proposed(kpi)
+        self._check_indicator(kpi.indicator, by_variation=False)
+        schedule = {**self.kpi_schedule, kpi.code: kpi}
+        _check_schedule(schedule, self.term)
+        if self.kpi_schedule.get(kpi.code) == kpi:
+            raise InvalidAmendment(f"the KPI {kpi.code} is already scheduled so")
+        self._kpi_scheduled(kpi=kpi, actor=actor, timestamp=_now())
+
+    @event(KpiScheduled)
+    def _kpi_scheduled(self, kpi: ScheduledKpi, actor: Actor, timestamp: datetime) -> None:
+        self._put_on_schedule(kpi, actor, timestamp)
+
+    def unschedule_kpi(self, *, indicator_code: str, actor: Actor) -> None:
+        self._check_party(actor, Party.COMMISSIONER, "drafts the KPI schedule")
+        self._check_draft()
+        self.scheduled_kpi(indicator_code)
+        self._kpi_unscheduled(indicator_code=indicator_code, actor=actor, timestamp=_now())
+
+    @event(KpiUnscheduled)
+    def _kpi_unscheduled(self, indicator_code: str, actor: Actor, timestamp: datetime) -> None:
+        self._take_off_schedule(indicator_code, actor, timestamp)
+
+    def _put_on_schedule(self, kpi: ScheduledKpi, actor: Actor, timestamp: datetime) -> None:
+        self.kpi_schedule[kpi.code] = kpi
+        self.kpi_schedule_history += (
+            KpiScheduleChange(kpi.code, kpi, kpi.agreed_in, actor, timestamp),
+        )
+
+    def _take_off_schedule(
+        self, code: str, actor: Actor, timestamp: datetime, agreed_in: UUID | None = None
+    ) -> None:
+        del self.kpi_schedule[code]
+        self.kpi_schedule_history += (KpiScheduleChange(code, None, agreed_in, actor, timestamp),)
+
     # -- signing ----------------------------------------------------------------------------------
 
     def sign(self, *, actor: Actor) -> None:
@@ -650,6 +797,7 @@ class ServiceContract(LedgerAggregate):
         self.party_of(actor)
         self._check_in_force()
         _check_reason(rationale, "a variation needs its rationale")
+        changes = replace(changes, kpis=tuple(_as_proposed(kpi) for kpi in changes.kpis))
         self._check_changes(changes)
         for open_variation in self.open_variations:
             overlap = open_variation.changes.subjects & changes.subjects
@@ -713,6 +861,13 @@ class ServiceContract(LedgerAggregate):
         for change in changes.obligations:
             obligation = self.obligations[change.obligation_id]
             self.obligations[change.obligation_id] = change.applied_to(obligation)
+        for code in changes.kpis_removed:
+            self._take_off_schedule(code, actor, timestamp, agreed_in=variation_id)
+        for kpi in changes.kpis:
+            if not kpi.indicator.national:
+                # The contract's own indicator is agreed with the KPI that measures by it.
+                self.local_indicators[kpi.code] = kpi.indicator
+            self._put_on_schedule(replace(kpi, agreed_in=variation_id), actor, timestamp)
 
     def reject_variation(self, *, variation_id: UUID, reason: str, actor: Actor) -> None:
         party = self.party_of(actor)
@@ -1222,6 +1377,39 @@ class ServiceContract(LedgerAggregate):
     def total_paid(self) -> int:
         return sum(payment.amount for payment in self.payments)
 
+    def indicator(self, code: str) -> Indicator:
+        """The contract's own indicator by that code if it defined one, else the national one."""
+        return self.local_indicators.get(code) or national_indicator(code)
+
+    def scheduled_kpi(self, code: str) -> ScheduledKpi:
+        kpi = self.kpi_schedule.get(code)
+        if kpi is None:
+            raise NotOnSchedule(f"{code} is not on this contract's KPI schedule")
+        return kpi
+
+    def target_for(self, code: str, contract_year: str) -> tuple[Decimal | None, Decimal | None]:
+        """The target and tolerance in force for a contract year; None where none is set."""
+        kpi = self.scheduled_kpi(code)
+        return kpi.targets.get(contract_year), kpi.tolerances.get(contract_year)
+
+    def kpi_owed_from(self, code: str) -> date:
+        """The day from which periods ending are owed a return: the term's start for a KPI on the
+        schedule as signed, else the day the variation that brought it onto the schedule (since it
+        was last taken off) was agreed. A variation that only changes its targets moves nothing."""
+        self.scheduled_kpi(code)
+        owed_from, on_schedule = self.term.starts, False
+        for change in self.kpi_schedule_history:
+            if change.indicator_code != code:
+                continue
+            if change.kpi is None:
+                on_schedule = False
+            elif not on_schedule:
+                on_schedule = True
+                owed_from = (
+                    self.term.starts if change.agreed_in is None else change.changed_at.date()
+                )
+        return owed_from
+
     # -- rules shared by several commands ---------------------------------------------------------
 
     def _check_party(self, actor: Actor, party: Party, what: str) -> None:
@@ -1280,6 +1468,46 @@ class ServiceContract(LedgerAggregate):
                 _check_detail(change.description, "an obligation needs a description")
             if change.applied_to(obligation) == obligation:
                 raise InvalidVariation(f"obligation {change.obligation_id} would stay as it is")
+        self._check_kpi_changes(changes, term)
+
+    def _check_kpi_changes(self, changes: VariationChanges, term: Term) -> None:
+        codes = [kpi.code for kpi in changes.kpis] + list(changes.kpis_removed)
+        repeated = sorted({code for code in codes if codes.count(code) > 1})
+        if repeated:
+            raise InvalidVariation(f"the variation names the KPI {', '.join(repeated)} twice")
+        schedule = dict(self.kpi_schedule)
+        for code in changes.kpis_removed:
+            self.scheduled_kpi(code)
+            del schedule[code]
+        for kpi in changes.kpis:
+            self._check_indicator(kpi.indicator, by_variation=True)
+            current = self.kpi_schedule.get(kpi.code)
+            if current is not None and replace(current, agreed_in=None) == kpi:
+                raise InvalidVariation(f"the KPI {kpi.code} would stay as it is")
+            schedule[kpi.code] = kpi
+        # A shorter term must not leave a target for a year it no longer touches.
+        _check_schedule(schedule, term)
+
+    def _check_indicator(self, indicator: Indicator, *, by_variation: bool) -> None:
+        """A national indicator must be DfE's as catalogued. While drafting, the contract's own
+        must be defined before it is scheduled; after signing, a variation brings its own."""
+        if indicator.national:
+            if national_indicator(indicator.code) != indicator:
+                raise InvalidKpi(
+                    f"{indicator.code} is not defined as the national catalogue has it"
+                )
+            return
+        _check_local_indicator(indicator)
+        if by_variation:
+            return
+        defined = self.local_indicators.get(indicator.code)
+        if defined is None:
+            raise UnknownIndicator(
+                f"{indicator.code} must be defined as the contract's own indicator before it is "
+                "scheduled"
+            )
+        if defined != indicator:
+            raise InvalidKpi(f"{indicator.code} is defined otherwise in this contract")
 
     def _check_no_open_variation_on_term(self) -> None:
         for variation in self.open_variations:
@@ -1362,6 +1590,81 @@ def _check_contract_sums(contract_sums: Mapping[str, int], term: Term) -> None:
             raise InvalidContractSum(
                 f"{label} falls outside the term, {term.starts} to {term.ends}"
             )
+
+
+def _as_proposed(kpi: ScheduledKpi) -> ScheduledKpi:
+    """A KPI as a party puts it forward: which agreement brought it in is the ledger's to say.
+
+    The tables are copied, so that the caller's later changes to its own cannot reach the ledger.
+    """
+    return replace(
+        kpi,
+        reference=kpi.reference.strip(),
+        targets=dict(kpi.targets),
+        tolerances=dict(kpi.tolerances),
+        agreed_in=None,
+    )
+
+
+def _check_schedule(schedule: Mapping[str, ScheduledKpi], term: Term) -> None:
+    """Each KPI is well formed within the term, and no two share a reference."""
+    by_reference: dict[str, str] = {}
+    for kpi in schedule.values():
+        _check_kpi(kpi, term)
+        other = by_reference.setdefault(kpi.reference, kpi.code)
+        if other != kpi.code:
+            raise ReferenceInUse(f"the KPIs {other} and {kpi.code} would both be {kpi.reference}")
+
+
+def _check_kpi(kpi: ScheduledKpi, term: Term) -> None:
+    if not kpi.reference:
+        raise InvalidKpi(f"the KPI {kpi.code} needs the contract's reference for it")
+    days = kpi.due_working_days
+    # bool is an int to Python, but never a number of days.
+    if type(days) is not int or not 0 <= days <= MOST_WORKING_DAYS_TO_RETURN:
+        raise InvalidKpi(
+            f"returns fall due 0 to {MOST_WORKING_DAYS_TO_RETURN} working days after a period "
+            f"ends, not {days!r}"
+        )
+    for label, figure in (*kpi.targets.items(), *kpi.tolerances.items()):
+        if not term.covers(FinancialYear.parse(label)):
+            raise InvalidPeriod(
+                f"{label} is not a year of this contract's term, {term.starts} to {term.ends}"
+            )
+        if not isinstance(figure, Decimal) or not figure.is_finite():
+            raise InvalidKpi(f"a target or tolerance for {label} is a number, not {figure!r}")
+    for label, tolerance in kpi.tolerances.items():
+        check_tolerance(kpi.targets.get(label), tolerance, kpi.indicator.polarity)
+
+
+def _check_local_indicator(indicator: Indicator) -> None:
+    code = indicator.code
+    if not code or code != code.strip():
+        raise InvalidIndicator(f"{code!r} is not an indicator code")
+    if code in CATALOGUE:
+        raise InvalidIndicator(
+            f"{code} is a national indicator's code: give the contract's own measure its own"
+        )
+    if indicator.national or indicator.source != LOCAL_SOURCE:
+        raise InvalidIndicator(
+            f"{code} is the contract's own measure: not national, and its source is "
+            f"{LOCAL_SOURCE!r}"
+        )
+    if not indicator.title.strip() or not indicator.definition.strip():
+        raise InvalidIndicator(f"{code} needs a title and a definition")
+    decimals = indicator.decimals
+    if type(decimals) is not int or not 0 <= decimals <= MOST_DECIMALS:
+        raise InvalidIndicator(
+            f"{code} is published to 0 to {MOST_DECIMALS} decimals, not {decimals!r}"
+        )
+    if indicator.has_fraction:
+        try:
+            # The indicator itself is the one judge of which units are fractions of two counts.
+            indicator.value_of(0, 1)
+        except InvalidFraction:
+            raise InvalidIndicator(
+                f"{code} is a {indicator.unit}, which is not made of a numerator and denominator"
+            ) from None
 
 
 def _check_detail(text: str, message: str) -> None:

@@ -16,13 +16,17 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.actor import Actor, Role
+from domain.indicators import Indicator, Polarity, Suppression, Unit
 from domain.organisation import OrganisationKind
 from domain.performance_notice import EscalationRoute, RemedialAction
+from domain.rag import Rag
+from domain.reporting import Frequency, ReportingPeriod
 from domain.service_contract import (
     Action,
     BoardKind,
     Council,
     ObligationChange,
+    ScheduledKpi,
     Term,
     Trust,
     VariationChanges,
@@ -103,6 +107,14 @@ def value_types() -> list[type[Any]]:
         VariationChanges,
         ObligationChange,
         Action,
+        Unit,
+        Polarity,
+        Suppression,
+        Indicator,
+        Rag,
+        Frequency,
+        ReportingPeriod,
+        ScheduledKpi,
     ]
 
 

@@ -50,23 +50,30 @@ class Session:
 
     def get(self, aggregate_id: UUID, cls: type[A]) -> A:
         """The aggregate as this batch has it so far, loading it from the ledger if need be."""
+        aggregate = self.find(aggregate_id, cls)
+        if aggregate is None:
+            raise NotFound(f"no {_title(cls)} with id {aggregate_id}")
+        return aggregate
+
+    def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        """As `get`, but None when the ledger holds no such aggregate, for "get or start"."""
         batch = self._batch
         aggregate = batch.aggregates.get(aggregate_id)
         if aggregate is None:
             try:
                 loaded: Any = batch.repository.get(aggregate_id)
             except AggregateNotFoundError:
-                raise NotFound(f"no {_title(cls)} with id {aggregate_id}") from None
+                return None
             if not isinstance(loaded, cls):
-                raise NotFound(f"no {_title(cls)} with id {aggregate_id}")
+                return None
             aggregate = loaded
             self._remember(aggregate_id, _ABSENT)
             batch.aggregates[aggregate_id] = aggregate
+        elif not isinstance(aggregate, cls):
+            return None
         elif aggregate_id not in self._before:
             # An earlier command of this batch changed it: keep a copy to undo to.
             self._remember(aggregate_id, copy.deepcopy(aggregate))
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"no {_title(cls)} with id {aggregate_id}")
         self._pending_before.setdefault(aggregate_id, len(aggregate._pending_events))
         return aggregate
 

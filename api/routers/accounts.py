@@ -9,12 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import Acting, Caller, Ledger, acting_as, allowed, etag
+from api.schemas.common import Reason
 from api.schemas.directory import (
     AccountToRegister,
     AccountView,
     ContractGrant,
     NewPassword,
-    Reason,
 )
 from api.security import hash_password
 from domain.account import Account

@@ -19,6 +19,7 @@ from api.deps import (
     today,
 )
 from api.policy import can_read
+from api.schemas.common import Reason
 from api.schemas.contracts import (
     ActionCompletion,
     AnnualReviewToHold,
@@ -37,7 +38,6 @@ from api.schemas.contracts import (
     ObligationMet,
     ObligationToSet,
     PaymentToRecord,
-    Reason,
     ReservedMatterToRefer,
     VariationToPropose,
 )
@@ -207,7 +207,9 @@ def propose_variation(
         acting,
         contract_id,
         lambda contract: contract.propose_variation(
-            changes=body.changes.changes(), rationale=body.rationale, actor=acting.actor
+            changes=body.changes.changes(contract.indicator),
+            rationale=body.rationale,
+            actor=acting.actor,
         ),
     )
     return Created(id=variation_id, contract=view)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import Acting, Caller, Ledger, acting_as, allowed, etag, today
 from api.routers.contracts import parties, readable
-from api.schemas.contracts import Reason
+from api.schemas.common import Reason
 from api.schemas.notices import Escalation, NoticeToIssue, NoticeView, RemedialPlanToSubmit
 from domain.application import Session
 from domain.errors import ContractNotLive

@@ -6,12 +6,23 @@ the OpenAPI schema is the domain's vocabulary, not a copy of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.schemas.common import (
+    Body,
+    Label,
+    Name,
+    NonNegativePence,
+    Pence,
+    PositivePence,
+    Text,
+)
+from api.schemas.kpis import ScheduledKpiChange
+from domain.indicators import Indicator
 from domain.service_contract import (
     Action,
     AgreedAction,
@@ -37,21 +48,6 @@ from domain.service_contract import (
     VariationChanges,
 )
 from domain.services import ServiceLine
-
-# Strict: money is whole pence, so JSON's 1.0 or true is refused rather than read as a number.
-Pence = Annotated[int, Field(strict=True)]
-PositivePence = Annotated[int, Field(strict=True, gt=0)]
-NonNegativePence = Annotated[int, Field(strict=True, ge=0)]
-
-# Sizes a client may send, never empty and never unbounded; what a text must say, and whether
-# a year or period exists, are the domain's rules.
-Name = Annotated[str, Field(min_length=1, max_length=300)]
-Text = Annotated[str, Field(min_length=1, max_length=5000)]
-Label = Annotated[str, Field(min_length=1, max_length=20, description='e.g. "2018-19" or "Q3"')]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class TermBody(Body):
@@ -85,10 +81,6 @@ class DraftAmendment(Body):
     contract_sums: dict[str, Pence] | None = None
 
 
-class Reason(Body):
-    reason: Text
-
-
 class ObligationToSet(Body):
     description: Text
     due_on: date
@@ -117,13 +109,20 @@ class VariationChangesBody(Body):
     contract_sums: dict[str, Pence] | None = None
     term_ends: date | None = None
     obligations: list[ObligationChangeBody] = Field(default_factory=list, max_length=100)
+    kpis: list[ScheduledKpiChange] = Field(
+        default_factory=list, max_length=100, description="KPIs to add, or to replace by code"
+    )
+    kpis_removed: list[str] = Field(default_factory=list, max_length=100)
 
-    def changes(self) -> VariationChanges:
+    def changes(self, indicator_of: Callable[[str], Indicator]) -> VariationChanges:
+        """The changes, with each KPI's indicator as the contract (or the catalogue) defines it."""
         return VariationChanges(
             scope=None if self.scope is None else tuple(self.scope),
             contract_sums=self.contract_sums,
             term_ends=self.term_ends,
             obligations=tuple(change.change() for change in self.obligations),
+            kpis=tuple(kpi.scheduled(indicator_of(kpi.indicator_code)) for kpi in self.kpis),
+            kpis_removed=tuple(self.kpis_removed),
         )
 
 

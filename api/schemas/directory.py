@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.schemas.common import Body
 from domain.account import Account
 from domain.actor import Role
 from domain.organisation import Organisation, OrganisationKind
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class OrganisationToRegister(Body):
@@ -76,10 +73,6 @@ class AccountView(BaseModel):
 
 class ContractGrant(Body):
     contract_id: UUID
-
-
-class Reason(Body):
-    reason: str = Field(min_length=1, max_length=2000)
 
 
 class NewPassword(Body):

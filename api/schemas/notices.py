@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.schemas.contracts import Body, Text
+from api.schemas.common import Body, Text
 from domain.performance_notice import (
     EscalationRoute,
     NoticeStatus,

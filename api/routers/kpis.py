@@ -1,0 +1,306 @@
+"""The KPI schedule and the returns made against it: submitted, queried, answered, accepted
+and restated. Each handler turns one request into one command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, status
+
+from api.deps import Acting, Caller, Ledger, acting_as, allowed, today
+from api.routers.contracts import act, parties, readable
+from api.schemas.contracts import ContractView
+from api.schemas.kpis import (
+    Answer,
+    Code,
+    KpiSummaryView,
+    KpiToSchedule,
+    LocalIndicatorToDefine,
+    QueryRaised,
+    Question,
+    Restatement,
+    ReturnToSubmit,
+    SeriesView,
+)
+from domain import kpis
+from domain.application import Session
+from domain.errors import NotFound
+from domain.indicator_series import IndicatorSeries
+from domain.indicators import CATALOGUE, Indicator
+from domain.ledger import LedgerAggregate
+from domain.service_contract import ServiceContract
+
+router = APIRouter(tags=["KPIs"])
+
+R = TypeVar("R")
+
+
+@router.get("/indicators", summary="The national indicator catalogue")
+def list_indicators(
+    _: Annotated[Caller, Depends(allowed("indicator.read"))],
+) -> list[Indicator]:
+    return list(CATALOGUE.values())
+
+
+# -- the schedule, while drafting ----------------------------------------------------------------
+
+
+@router.post(
+    "/contracts/{contract_id}/local-indicators",
+    summary="Define a measure of the contract's own, before scheduling it",
+)
+def define_local_indicator(
+    contract_id: UUID,
+    body: LocalIndicatorToDefine,
+    acting: Annotated[Acting, Depends(acting_as("kpi.schedule"))],
+) -> ContractView:
+    _, view = act(
+        acting,
+        contract_id,
+        lambda contract: contract.define_local_indicator(
+            indicator=body.indicator(), actor=acting.actor
+        ),
+    )
+    return view
+
+
+@router.put(
+    "/contracts/{contract_id}/kpi-schedule/{indicator_code}",
+    summary="Schedule a KPI while drafting (after signing, propose a variation)",
+)
+def schedule_kpi(
+    contract_id: UUID,
+    indicator_code: Code,
+    body: KpiToSchedule,
+    acting: Annotated[Acting, Depends(acting_as("kpi.schedule"))],
+) -> ContractView:
+    _, view = act(
+        acting,
+        contract_id,
+        lambda contract: contract.schedule_kpi(
+            kpi=body.scheduled(contract.indicator(indicator_code)), actor=acting.actor
+        ),
+    )
+    return view
+
+
+@router.delete(
+    "/contracts/{contract_id}/kpi-schedule/{indicator_code}",
+    summary="Take a KPI off the draft's schedule",
+)
+def unschedule_kpi(
+    contract_id: UUID,
+    indicator_code: Code,
+    acting: Annotated[Acting, Depends(acting_as("kpi.schedule"))],
+) -> ContractView:
+    _, view = act(
+        acting,
+        contract_id,
+        lambda contract: contract.unschedule_kpi(indicator_code=indicator_code, actor=acting.actor),
+    )
+    return view
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/contracts/{contract_id}/kpis",
+    summary="Per KPI: the latest return, its target, RAG, lateness and open queries",
+)
+def kpi_summary(
+    contract_id: UUID,
+    caller: Annotated[Caller, Depends(allowed("kpi.read"))],
+    ledger: Ledger,
+) -> KpiSummaryView:
+    contract = readable(ledger, caller, contract_id)
+    series = {
+        code: found
+        for code in contract.kpi_schedule
+        if (found := _series_or_none(ledger, contract_id, code)) is not None
+    }
+    return KpiSummaryView(kpis=kpis.kpi_summary(contract, series, today()))
+
+
+@router.get(
+    "/contracts/{contract_id}/kpis/{indicator_code}",
+    summary="Every return made for a KPI, with each value it has had and its queries",
+)
+def read_series(
+    contract_id: UUID,
+    indicator_code: Code,
+    caller: Annotated[Caller, Depends(allowed("kpi.read"))],
+    ledger: Ledger,
+) -> SeriesView:
+    contract = readable(ledger, caller, contract_id)
+    contract.scheduled_kpi(indicator_code)
+    series = _series_or_none(ledger, contract_id, indicator_code)
+    if series is None:
+        raise NotFound(f"no return has been made for {indicator_code} yet")
+    return SeriesView.of(series)
+
+
+def _series_or_none(ledger: Ledger, contract_id: UUID, code: str) -> IndicatorSeries | None:
+    try:
+        return ledger.get(IndicatorSeries.id_for(contract_id, code), IndicatorSeries)
+    except NotFound:
+        return None
+
+
+# -- returns -------------------------------------------------------------------------------------
+
+
+def _on_series(
+    acting: Acting,
+    contract_id: UUID,
+    indicator_code: str,
+    command: Callable[[IndicatorSeries], R],
+) -> tuple[R, SeriesView]:
+    """Run one command on a KPI's series, once the caller's organisation is known to be a party
+    to its contract; answer with the series as the command left it."""
+
+    def run(session: Session) -> tuple[LedgerAggregate, R]:
+        contract = session.get(contract_id, ServiceContract)
+        acting.caller.check(contract.id, parties(contract))
+        series = kpis.series_for(session, contract_id=contract_id, indicator_code=indicator_code)
+        series.check_version(acting.write.expected_version)
+        return series, command(series)
+
+    return _answer(acting, run)
+
+
+def _answer(
+    acting: Acting, run: Callable[[Session], tuple[LedgerAggregate, R]]
+) -> tuple[R, SeriesView]:
+    outcome = acting.ledger.execute(run, actor=acting.actor, write=acting.write)
+    acting.report(outcome.version, outcome.position)
+    series = acting.ledger.get(outcome.aggregate_id, IndicatorSeries, outcome.version)
+    return outcome.value, SeriesView.of(series)
+
+
+@router.post(
+    "/contracts/{contract_id}/kpis/{indicator_code}/returns",
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit a return for a period (one after its due date is recorded as late)",
+)
+def submit_return(
+    contract_id: UUID,
+    indicator_code: Code,
+    body: ReturnToSubmit,
+    acting: Annotated[Acting, Depends(acting_as("kpi.submit_return"))],
+) -> SeriesView:
+    submitted_on = today()
+
+    def run(session: Session) -> tuple[LedgerAggregate, None]:
+        contract = session.get(contract_id, ServiceContract)
+        acting.caller.check(contract.id, parties(contract))
+        series = kpis.submit_return(
+            session,
+            contract_id=contract_id,
+            indicator_code=indicator_code,
+            period_label=body.period,
+            value=body.value,
+            numerator=body.numerator,
+            denominator=body.denominator,
+            commentary=body.commentary,
+            submitted_on=submitted_on,
+            actor=acting.actor,
+        )
+        return series, None
+
+    _, view = _answer(acting, run)
+    return view
+
+
+@router.post(
+    "/contracts/{contract_id}/kpis/{indicator_code}/returns/{period}/restatements",
+    summary="Restate a return with a new value and the reason; both values stay in history",
+)
+def restate_return(
+    contract_id: UUID,
+    indicator_code: Code,
+    period: str,
+    body: Restatement,
+    acting: Annotated[Acting, Depends(acting_as("kpi.restate"))],
+) -> SeriesView:
+    _, view = _on_series(
+        acting,
+        contract_id,
+        indicator_code,
+        lambda series: series.restate_return(
+            period_label=period,
+            value=body.value,
+            numerator=body.numerator,
+            denominator=body.denominator,
+            reason=body.reason,
+            actor=acting.actor,
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/contracts/{contract_id}/kpis/{indicator_code}/returns/{period}/queries",
+    status_code=status.HTTP_201_CREATED,
+    summary="Query a return: the query stays open until the trust answers it",
+)
+def query_return(
+    contract_id: UUID,
+    indicator_code: Code,
+    period: str,
+    body: Question,
+    acting: Annotated[Acting, Depends(acting_as("kpi.query"))],
+) -> QueryRaised:
+    query_id, view = _on_series(
+        acting,
+        contract_id,
+        indicator_code,
+        lambda series: series.query_return(
+            period_label=period, question=body.question, actor=acting.actor
+        ),
+    )
+    return QueryRaised(id=query_id, series=view)
+
+
+@router.post(
+    "/contracts/{contract_id}/kpis/{indicator_code}/returns/{period}/queries/{query_id}/answer",
+    summary="Answer a query on a return",
+)
+def answer_query(
+    contract_id: UUID,
+    indicator_code: Code,
+    period: str,
+    query_id: UUID,
+    body: Answer,
+    acting: Annotated[Acting, Depends(acting_as("kpi.answer"))],
+) -> SeriesView:
+    _, view = _on_series(
+        acting,
+        contract_id,
+        indicator_code,
+        lambda series: series.answer_query(
+            query_id=query_id, answer=body.answer, actor=acting.actor
+        ),
+    )
+    return view
+
+
+@router.post(
+    "/contracts/{contract_id}/kpis/{indicator_code}/returns/{period}/acceptance",
+    summary="Accept a return (not while a query on it is open)",
+)
+def accept_return(
+    contract_id: UUID,
+    indicator_code: Code,
+    period: str,
+    acting: Annotated[Acting, Depends(acting_as("kpi.accept"))],
+) -> SeriesView:
+    _, view = _on_series(
+        acting,
+        contract_id,
+        indicator_code,
+        lambda series: series.accept_return(period_label=period, actor=acting.actor),
+    )
+    return view
