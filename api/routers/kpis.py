@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import Acting, Caller, Ledger, acting_as, allowed, today
+from api.deps import Acting, Caller, Ledger, acting_as, allowed, etag, today
 from api.routers.contracts import act, parties, readable
 from api.schemas.contracts import ContractView
 from api.schemas.kpis import (
@@ -133,12 +133,15 @@ def read_series(
     indicator_code: Code,
     caller: Annotated[Caller, Depends(allowed("kpi.read"))],
     ledger: Ledger,
+    response: Response,
 ) -> SeriesView:
     contract = readable(ledger, caller, contract_id)
     contract.scheduled_kpi(indicator_code)
     series = _series_or_none(ledger, contract_id, indicator_code)
     if series is None:
         raise NotFound(f"no return has been made for {indicator_code} yet")
+    # The version a query, answer, acceptance or restatement names in If-Match.
+    response.headers["ETag"] = etag(series.version)
     return SeriesView.of(series)
 
 
@@ -211,6 +214,7 @@ def submit_return(
         return series, None
 
     _, view = _answer(acting, run)
+    acting.response.headers["Location"] = f"/contracts/{contract_id}/kpis/{indicator_code}"
     return view
 
 
@@ -281,10 +285,19 @@ def answer_query(
         contract_id,
         indicator_code,
         lambda series: series.answer_query(
-            query_id=query_id, answer=body.answer, actor=acting.actor
+            query_id=_query_on(series, period, query_id), answer=body.answer, actor=acting.actor
         ),
     )
     return view
+
+
+def _query_on(series: IndicatorSeries, period: str, query_id: UUID) -> UUID:
+    """The query the path names: one raised on that period's return, so that a URL naming
+    another period's query (or no period at all) names nothing."""
+    queried = series.returns.get(period)
+    if queried is None or all(query.query_id != query_id for query in queried.queries):
+        raise NotFound(f"no query {query_id} on the return for {period}")
+    return query_id
 
 
 @router.post(

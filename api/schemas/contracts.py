@@ -35,11 +35,13 @@ from domain.service_contract import (
     Ending,
     Extension,
     FinancialPosition,
+    KpiScheduleChange,
     Meeting,
     Obligation,
     ObligationChange,
     Payment,
     ReservedMatter,
+    ScheduledKpi,
     ServiceContract,
     Signature,
     Term,
@@ -251,6 +253,11 @@ class ContractView(BaseModel):
     extensions: list[Extension]
     break_clause_decisions: list[BreakClauseDecision]
     ending: Ending | None
+    # By indicator code. The history keeps every version of every line, and which variation
+    # agreed it, so a target in force can be traced to its agreement.
+    kpi_schedule: dict[str, ScheduledKpi]
+    kpi_schedule_history: list[KpiScheduleChange]
+    local_indicators: dict[str, Indicator]
 
     @classmethod
     def of(cls, contract: ServiceContract, today: date) -> ContractView:
@@ -280,6 +287,9 @@ class ContractView(BaseModel):
             extensions=list(contract.extensions),
             break_clause_decisions=list(contract.break_clause_decisions),
             ending=contract.ending,
+            kpi_schedule=contract.kpi_schedule,
+            kpi_schedule_history=list(contract.kpi_schedule_history),
+            local_indicators=contract.local_indicators,
         )
 
 

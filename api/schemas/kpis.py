@@ -101,7 +101,7 @@ class SeriesView(BaseModel):
     contract_id: str
     indicator: Indicator
     version: int
-    returns: list[KpiReturn]
+    returns: dict[str, KpiReturn] = Field(description="by period label, as write URLs name it")
 
     @classmethod
     def of(cls, series: IndicatorSeries) -> SeriesView:
@@ -109,7 +109,7 @@ class SeriesView(BaseModel):
             contract_id=str(series.contract_id),
             indicator=series.indicator,
             version=series.version,
-            returns=list(series.returns.values()),
+            returns=series.returns,
         )
 
 

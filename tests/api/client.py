@@ -277,6 +277,81 @@ class Client:
         path = f"/notices/{notice_id}/escalation"
         return self.post(path, {"route": route, "reason": reason}, **_if_match(if_match))
 
+    # -- the KPI schedule and returns -----------------------------------------------------
+    # Period labels such as "2024-25 Q1" hold a space: httpx percent-encodes the path.
+
+    def indicators(self) -> httpx.Response:
+        return self.get("/indicators")
+
+    def define_local_indicator(
+        self, contract_id: UUID | str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/local-indicators"
+        return self.post(path, body, **_if_match(if_match))
+
+    def schedule_kpi(
+        self, contract_id: UUID | str, code: str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/kpi-schedule/{code}"
+        return self.put(path, body, **_if_match(if_match))
+
+    def unschedule_kpi(
+        self, contract_id: UUID | str, code: str, if_match: str | None = None
+    ) -> httpx.Response:
+        return self.delete(f"/contracts/{contract_id}/kpi-schedule/{code}", **_if_match(if_match))
+
+    def kpi_summary(self, contract_id: UUID | str) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}/kpis")
+
+    def kpi_series(self, contract_id: UUID | str, code: str) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}/kpis/{code}")
+
+    def submit_return(
+        self, contract_id: UUID | str, code: str, if_match: str | None = None, **body: Any
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/kpis/{code}/returns"
+        return self.post(path, body, **_if_match(if_match))
+
+    def restate_return(
+        self,
+        contract_id: UUID | str,
+        code: str,
+        period: str,
+        if_match: str | None = None,
+        **body: Any,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/kpis/{code}/returns/{period}/restatements"
+        return self.post(path, body, **_if_match(if_match))
+
+    def query_return(
+        self,
+        contract_id: UUID | str,
+        code: str,
+        period: str,
+        question: str,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/kpis/{code}/returns/{period}/queries"
+        return self.post(path, {"question": question}, **_if_match(if_match))
+
+    def answer_query(
+        self,
+        contract_id: UUID | str,
+        code: str,
+        period: str,
+        query_id: UUID | str,
+        answer: str,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/kpis/{code}/returns/{period}/queries/{query_id}/answer"
+        return self.post(path, {"answer": answer}, **_if_match(if_match))
+
+    def accept_return(
+        self, contract_id: UUID | str, code: str, period: str, if_match: str | None = None
+    ) -> httpx.Response:
+        path = f"/contracts/{contract_id}/kpis/{code}/returns/{period}/acceptance"
+        return self.post(path, None, **_if_match(if_match))
+
 
 def _if_match(etag: str | None) -> dict[str, str]:
     return {} if etag is None else {"If-Match": etag}

@@ -109,10 +109,11 @@ class World:
 
 def succeeded(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     """The body of a successful write, once its status is checked and its ETag is seen to be
-    the version it shows (the contract's, when the body also names what was created)."""
+    the version it shows (the contract's or the KPI series', when the body also names what
+    was created)."""
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
-    shown = body.get("contract", body)
+    shown = body.get("contract", body.get("series", body))
     assert response.headers["ETag"] == f'"{shown["version"]}"'
     return body
 
