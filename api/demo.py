@@ -3,8 +3,10 @@ papers tell it, and Birmingham's beside it so that organisation boundaries show.
 
 The public record (../shared/data/README.md; Sandwell Cabinet decision 616 of 28 September 2022;
 Express & Star, 25 June 2019) gives the term, the 2018-19 sum, the £5m of 2019, the Ofsted
-milestone and its 2022 variation, the contract review and the inspections. Every other date,
-sum, board, meeting and action below is illustrative, and says so.
+milestone and its 2022 variation, the contract review and the inspections. Sandwell's annual KPI
+returns are the figures DfE published for Sandwell, read from the shipped cuts of its files
+(demo_data/README.md). Every other date, sum, board, meeting, action, KPI target and tolerance,
+and every monthly KPI figure below is illustrative, and says so.
 
 Each command is made as the demo person whose organisation would make it, so the history names
 real actors, and under an idempotency key naming its step: a second run replays each step's
@@ -15,24 +17,33 @@ The events' own times are when the seed ran; the business dates are the commands
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import TextIO, TypeVar
 from uuid import UUID
 
+from api.dfe import SOURCES, PublishedStatistics, read_demo_statistics
 from api.directory import OPERATOR, ensure_account, ensure_organisation
+from domain import kpis
 from domain.account import Account
 from domain.actor import Actor, Role
 from domain.application import Outcome, Session, Trustledger, Write
+from domain.indicator_series import IndicatorSeries
+from domain.indicators import CATALOGUE, Indicator, Polarity, Suppression, Unit
 from domain.ledger import LedgerAggregate
 from domain.organisation import Organisation, OrganisationKind
 from domain.performance_notice import PerformanceNotice, RemedialAction
+from domain.periods import FinancialYear
+from domain.reporting import Frequency, ReportingPeriod, england, reporting_periods
 from domain.service_contract import (
+    LOCAL_SOURCE,
     AgreedAction,
     BoardKind,
     Council,
     ObligationChange,
+    ScheduledKpi,
     ServiceContract,
     Term,
     Trust,
@@ -161,6 +172,217 @@ CHILDRENS_SOCIAL_CARE = (
     ServiceLine.LADO,
 )
 
+# -- Sandwell's KPI schedule ---------------------------------------------------------------------
+# Decision 616 speaks of contractual KPIs, but the papers cited do not publish the schedule: its
+# lines, references, due rules, targets and tolerances are illustrative. The references follow
+# Doncaster's trust contract (A1 re-referrals, A2 assessment timeliness): A for help and
+# protection, B for children in care and care leavers, C for the social work workforce.
+
+# Annual returns carry the year's statutory figures; monthly ones come from the trust's records.
+ANNUAL_RETURN_WORKING_DAYS = 20
+MONTHLY_RETURN_WORKING_DAYS = 10
+
+# The contract's own measure, defined while drafting. Statutory guidance leaves how often a child
+# in need is visited to local practice; 20 working days is a common local standard.
+VISITS_WITHIN_TIMESCALE = Indicator(
+    code="visits_within_timescale",
+    title="Children in need visited within 20 working days",
+    unit=Unit.PERCENTAGE,
+    polarity=Polarity.HIGHER_IS_BETTER,
+    decimals=1,
+    has_fraction=True,
+    definition=(
+        "Children on a child in need plan at the end of the month who had been visited within "
+        "the previous 20 working days, as a percentage of all children on a child in need plan "
+        "at the end of the month (the trust's case records)."
+    ),
+    source=LOCAL_SOURCE,
+    national=False,
+)
+
+
+@dataclass(frozen=True)
+class _KpiLine:
+    """A line of the demo's KPI schedule. `levels` holds a (target, tolerance) from each contract
+    year it names until the next one; illustrative, set near Sandwell's and England's published
+    figures so that the returns come out green, amber and red in turn."""
+
+    reference: str
+    indicator: Indicator
+    frequency: Frequency
+    levels: Mapping[str, tuple[str, str]]
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+    def revised(self, levels: Mapping[str, tuple[str, str]]) -> _KpiLine:
+        return replace(self, levels={**self.levels, **levels})
+
+    def scheduled(self) -> ScheduledKpi:
+        targets: dict[str, Decimal] = {}
+        tolerances: dict[str, Decimal] = {}
+        level: tuple[str, str] | None = None
+        for year in TEN_YEARS_FROM_APRIL_2018.financial_years:
+            level = self.levels.get(year.label, level)
+            if level is not None:
+                target, tolerance = level
+                targets[year.label] = Decimal(target)
+                tolerances[year.label] = Decimal(tolerance)
+        annual = self.frequency is Frequency.ANNUAL
+        return ScheduledKpi(
+            indicator=self.indicator,
+            reference=self.reference,
+            frequency=self.frequency,
+            due_working_days=ANNUAL_RETURN_WORKING_DAYS if annual else MONTHLY_RETURN_WORKING_DAYS,
+            targets=targets,
+            tolerances=tolerances,
+        )
+
+
+# The schedule as signed: the children in need, child protection and workforce measures. The
+# comments give Sandwell's and England's published figures for 2018-19 to 2022-23 (the workforce
+# census of 30 September 2018 is 2018-19's), against which the demo's levels were chosen.
+SIGNED_KPIS = (
+    # 19.2 to 24.8%; England 21.5 to 22.7%.
+    _KpiLine("A1", CATALOGUE["rereferrals_12m"], Frequency.ANNUAL, {"2018-19": ("22.0", "25.0")}),
+    # Not in the shipped DfE files: the trust returns it monthly from its records.
+    _KpiLine(
+        "A2",
+        CATALOGUE["assessments_45_working_days"],
+        Frequency.MONTHLY,
+        {"2018-19": ("85.0", "80.0")},
+    ),
+    _KpiLine("A3", VISITS_WITHIN_TIMESCALE, Frequency.MONTHLY, {"2018-19": ("90.0", "85.0")}),
+    # 17.1% in 2018-19, then 22.2 to 31.3%; England 20.8 to 23.6%.
+    _KpiLine(
+        "A4", CATALOGUE["cpp_second_or_subsequent"], Frequency.ANNUAL, {"2018-19": ("20.0", "24.0")}
+    ),
+    # Suppressed in 2018-19, then 1.7 to 4.8%; England 2.0 to 2.5%.
+    _KpiLine("A5", CATALOGUE["cpp_2_years_plus"], Frequency.ANNUAL, {"2018-19": ("2.5", "3.5")}),
+    # 14.3 to 28.0%; England 13.5 to 17.2%.
+    _KpiLine("C1", CATALOGUE["sw_turnover_rate"], Frequency.ANNUAL, {"2018-19": ("16.0", "20.0")}),
+    # 29.4 to 36.3%, against England's 15.4 to 17.6%: a falling trajectory, not one level.
+    _KpiLine(
+        "C2",
+        CATALOGUE["sw_agency_rate"],
+        Frequency.ANNUAL,
+        {"2018-19": ("30.0", "35.0"), "2020-21": ("25.0", "30.0")},
+    ),
+    # 26.0 to 27.7%; England 16.1 to 20.0%.
+    _KpiLine("C3", CATALOGUE["sw_vacancy_rate"], Frequency.ANNUAL, {"2018-19": ("20.0", "25.0")}),
+    # 16.0 to 20.1 cases; England 16.3 to 17.4.
+    _KpiLine("C4", CATALOGUE["sw_caseload"], Frequency.ANNUAL, {"2018-19": ("17.0", "19.0")}),
+)
+
+# The revised KPIs "from 1 April 2023" (decision 616), as the 2022 variation agrees them. The
+# children in care and care leaver measures join, with the children in need rate: DfE's files
+# publish each of them from the year to 31 March 2021 only, so none could be set in 2018. The
+# comments give Sandwell's and England's figures for 2020-21 to 2022-23.
+KPIS_FROM_2023 = FinancialYear.parse("2023-24")
+ADDED_KPIS = (
+    # 330.5 to 400.1 per 10,000; England 329.6 to 343.7.
+    _KpiLine(
+        "A6", CATALOGUE["cin_rate_per_10k"], Frequency.ANNUAL, {"2023-24": ("320.0", "340.0")}
+    ),
+    # 93 to 103 per 10,000; England 69 to 70, the West Midlands 86 to 90.
+    _KpiLine("B1", CATALOGUE["cla_rate_per_10k"], Frequency.ANNUAL, {"2023-24": ("90", "95")}),
+    # 6 to 8%; England 9 to 11%.
+    _KpiLine("B2", CATALOGUE["cla_3_plus_placements"], Frequency.ANNUAL, {"2023-24": ("9", "11")}),
+    # 68 to 73%; England 68 to 71%.
+    _KpiLine(
+        "B3", CATALOGUE["cla_long_term_stability"], Frequency.ANNUAL, {"2023-24": ("70", "65")}
+    ),
+    # 38 to 45%; England 52 to 56%. Doncaster's trust contract set its B13, the same measure, at
+    # 45% with a tolerance of 40%.
+    _KpiLine(
+        "B4", CATALOGUE["care_leavers_19_21_eet"], Frequency.ANNUAL, {"2023-24": ("45", "40")}
+    ),
+    # 81 to 84%; England 88%.
+    _KpiLine(
+        "B5",
+        CATALOGUE["care_leavers_19_21_suitable_accommodation"],
+        Frequency.ANNUAL,
+        {"2023-24": ("88", "85")},
+    ),
+)
+# Targets the same variation moves from 2023-24: tighter for re-referrals, assessments and agency
+# staff, which had improved; re-based for repeat child protection plans, near 30% since 2021-22.
+REVISED_LEVELS = {
+    "rereferrals_12m": ("21.0", "23.0"),
+    "assessments_45_working_days": ("88.0", "83.0"),
+    "cpp_second_or_subsequent": ("25.0", "30.0"),
+    "sw_agency_rate": ("18.0", "22.0"),
+}
+REVISED_KPIS = tuple(
+    line.revised({KPIS_FROM_2023.label: REVISED_LEVELS[line.code]})
+    for line in SIGNED_KPIS
+    if line.code in REVISED_LEVELS
+)
+
+# The shipped DfE cuts end with the 2025 releases. For children in need and in care that is the
+# year to 31 March 2025, contract year 2024-25; the workforce census of 30 September 2025 would
+# be 2025-26's, but the demo's annual returns stop with the last year every measure has.
+LAST_PUBLISHED_YEAR = FinancialYear.parse("2024-25")
+# Illustrative: the 2019-20 annual returns went in a month late, in the first national lockdown.
+LOCKDOWN_RETURNS_ON = date(2020, 6, 5)
+# Illustrative monthly returns run to September 2026. October's, due on 13 November 2026, is
+# left unmade, so the summary shows it overdue; August's and September's await acceptance.
+LAST_MONTH_RETURNED = ReportingPeriod.parse("2026-09")
+MONTHS_AWAITING_ACCEPTANCE = 2
+
+# Busier and quieter months, from April: fewer cases in August and December.
+_SEASON = (-8, 12, 0, 15, -30, 2, 20, 9, -35, 0, 4, 11)
+
+
+@dataclass(frozen=True)
+class _MonthlyFigures:
+    """Illustrative monthly counts for a KPI the trust returns from its own records: for each
+    contract year, the cases in an average month and the percentage in time in each month
+    from April. The returned figure is the one its counts make."""
+
+    by_year: Mapping[str, tuple[int, tuple[int, ...]]]
+
+    def counts(self, period: ReportingPeriod) -> tuple[int, int]:
+        """(in time, all cases) for a month."""
+        cases, percentages = self.by_year[period.financial_year.label]
+        month = (period.starts.month - 4) % 12
+        denominator = cases + _SEASON[month]
+        return (percentages[month] * denominator + 50) // 100, denominator
+
+
+# Assessments completed in a month fall with referrals (Sandwell's published referrals fell from
+# 6,364 in 2018-19 to 3,723 in 2024-25). Timeliness fell below tolerance in the first half of
+# 2019-20 and was back within it in the last quarter, as the A2 performance notice tells.
+ASSESSMENT_FIGURES = _MonthlyFigures(
+    {
+        "2018-19": (470, (83, 84, 82, 85, 86, 84, 83, 85, 84, 82, 81, 80)),
+        "2019-20": (480, (77, 76, 74, 75, 73, 76, 78, 79, 80, 81, 82, 83)),
+        "2020-21": (400, (84, 86, 87, 86, 88, 87, 86, 85, 84, 86, 87, 88)),
+        "2021-22": (350, (87, 86, 88, 89, 87, 86, 88, 87, 85, 86, 88, 89)),
+        "2022-23": (340, (88, 87, 86, 88, 89, 90, 88, 87, 86, 87, 89, 90)),
+        "2023-24": (350, (89, 88, 90, 91, 89, 88, 90, 89, 87, 88, 90, 91)),
+        "2024-25": (300, (90, 89, 91, 92, 90, 89, 91, 90, 88, 89, 91, 92)),
+        "2025-26": (290, (91, 90, 92, 91, 93, 90, 89, 87, 85, 90, 92, 93)),
+        "2026-27": (295, (91, 90, 89, 88, 90, 86)),
+    }
+)
+# Children on child in need plans; visits dipped in the first months of the pandemic.
+VISIT_FIGURES = _MonthlyFigures(
+    {
+        "2018-19": (640, (78, 80, 81, 83, 79, 84, 85, 86, 82, 86, 87, 88)),
+        "2019-20": (660, (88, 89, 87, 86, 84, 88, 89, 90, 86, 90, 91, 91)),
+        "2020-21": (610, (85, 82, 84, 86, 83, 86, 87, 85, 83, 84, 86, 88)),
+        "2021-22": (560, (89, 90, 91, 90, 87, 91, 92, 91, 88, 91, 92, 93)),
+        "2022-23": (540, (91, 92, 91, 93, 89, 92, 93, 92, 89, 92, 93, 94)),
+        "2023-24": (550, (92, 93, 92, 94, 90, 93, 94, 93, 90, 93, 94, 94)),
+        "2024-25": (520, (93, 94, 93, 94, 91, 94, 95, 94, 91, 94, 95, 95)),
+        "2025-26": (510, (94, 95, 94, 95, 92, 94, 95, 94, 91, 94, 95, 96)),
+        "2026-27": (515, (95, 94, 95, 96, 93, 95)),
+    }
+)
+MONTHLY_FIGURES = {"A2": ASSESSMENT_FIGURES, "A3": VISIT_FIGURES}
+
 
 def seed_demo(ledger: Trustledger, out: TextIO) -> None:
     """Seed the demo, then tell `out` what was added or already there, and how to sign in."""
@@ -190,6 +412,8 @@ def seed_demo(ledger: Trustledger, out: TextIO) -> None:
     print(f"  Birmingham's contract {birmingham_contract}: {birmingham.result}", file=out)
     print(f"  {AUDITOR.email} granted both contracts: {grants.result}", file=out)
     print(file=out)
+    print(f"Sandwell's KPIs: {_kpi_history(ledger, sandwell_contract)}", file=out)
+    print(file=out)
     print(f"Demo sign-ins, all with the password {DEMO_PASSWORD!r}", file=out)
     print("(accepted only when the service runs with TRUSTLEDGER_DEMO_MODE=true):", file=out)
     for account in DEMO_ACCOUNTS:
@@ -199,10 +423,41 @@ def seed_demo(ledger: Trustledger, out: TextIO) -> None:
     print(
         f"Open http://127.0.0.1:{port}/docs, press Authorize and sign in as one of them.", file=out
     )
-    print("Dates and sums beyond the councils' published papers are illustrative.", file=out)
+    print(
+        "Dates and sums beyond the councils' published papers, KPI targets and tolerances, and "
+        "monthly KPI figures are illustrative.",
+        file=out,
+    )
     print(
         "Contains public sector information licensed under the Open Government Licence v3.0.",
         file=out,
+    )
+
+
+def _kpi_history(ledger: Trustledger, contract_id: UUID) -> str:
+    """What the ledger holds of a contract's KPI returns, told by frequency and by source."""
+    contract = ledger.get(contract_id, ServiceContract)
+    returns = [
+        made
+        for code in contract.kpi_schedule
+        for made in ledger.get(
+            IndicatorSeries.id_for(contract_id, code), IndicatorSeries
+        ).returns.values()
+    ]
+
+    def made(frequency: Frequency, figures: str) -> str:
+        periods = sorted(r.period for r in returns if r.period.frequency is frequency)
+        return (
+            f"{len(periods)} {frequency} returns {periods[0].label} to {periods[-1].label} "
+            f"({figures})"
+        )
+
+    return (
+        f"{len(contract.kpi_schedule)} scheduled; "
+        f"{made(Frequency.ANNUAL, 'the figures DfE published for Sandwell')}; "
+        f"{made(Frequency.MONTHLY, 'illustrative figures')}; "
+        f"{sum(r.late for r in returns)} made late, {sum(r.restated for r in returns)} restated, "
+        f"{sum(len(r.open_queries) for r in returns)} with a query open"
     )
 
 
@@ -264,6 +519,11 @@ class _Story:
         )
         return self._told(outcome)
 
+    def execute(
+        self, step: str, actor: Actor, run: Callable[[Session], tuple[LedgerAggregate, R]]
+    ) -> R:
+        return self._told(self._ledger.execute(run, actor=actor, write=self._write(step)))
+
     def _write(self, step: str) -> Write:
         # A step named twice would be handed the first one's stored outcome instead of running.
         assert step not in self._steps, f"the {self._name} story names the step {step!r} twice"
@@ -295,7 +555,8 @@ def _trust(organisation: DemoOrganisation) -> Trust:
 
 
 def _tell_sandwell(story: _Story) -> UUID:
-    """Sandwell's contract from its drafting in early 2018 to the Ofsted "Good" of 2025."""
+    """Sandwell's contract from its drafting in early 2018 to the Ofsted "Good" of 2025, and its
+    KPI returns to September 2026."""
     council, trust = SANDWELL_COMMISSIONER.actor, SANDWELL_PROVIDER.actor
     contract_id = story.create(
         "draft the contract",
@@ -326,6 +587,22 @@ def _tell_sandwell(story: _Story) -> UUID:
             actor=council,
         ),
     )
+
+    # The KPI schedule, agreed while drafting: illustrative (see SIGNED_KPIS).
+    def schedule(line: _KpiLine) -> None:
+        contract(
+            f"schedule KPI {line.reference}",
+            council,
+            lambda c: c.schedule_kpi(kpi=line.scheduled(), actor=council),
+        )
+
+    contract(
+        "define the local indicator visits_within_timescale",
+        council,
+        lambda c: c.define_local_indicator(indicator=VISITS_WITHIN_TIMESCALE, actor=council),
+    )
+    for line in SIGNED_KPIS:
+        schedule(line)
     contract("sign for the council", council, lambda c: c.sign(actor=council))
     contract("sign for the trust", trust, lambda c: c.sign(actor=trust))
 
@@ -641,6 +918,24 @@ def _tell_sandwell(story: _Story) -> UUID:
         trust,
         lambda c: c.agree_variation(variation_id=next_inspection, actor=trust),
     )
+    kpi_variation = contract(
+        "propose the revised KPIs from 2023-24",
+        council,
+        lambda c: c.propose_variation(
+            changes=VariationChanges(
+                kpis=tuple(line.scheduled() for line in (*ADDED_KPIS, *REVISED_KPIS)),
+                kpis_from=date(2023, 4, 1),
+            ),
+            rationale="Contract review, Cabinet 28 September 2022 (decision 616): a revised set "
+            "of contractual KPIs from 1 April 2023",
+            actor=council,
+        ),
+    )
+    contract(
+        "agree the revised KPIs from 2023-24",
+        trust,
+        lambda c: c.agree_variation(variation_id=kpi_variation, actor=trust),
+    )
     contract(
         "complete the revised KPIs",
         council,
@@ -659,7 +954,196 @@ def _tell_sandwell(story: _Story) -> UUID:
             actor=council,
         ),
     )
+    _return_sandwell_kpis(story, contract_id)
     return contract_id
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """A return's value, with its counts where the indicator is made of them."""
+
+    value: Decimal | Suppression
+    numerator: int | None
+    denominator: int | None
+
+
+def _return_sandwell_kpis(story: _Story, contract_id: UUID) -> None:
+    """The trust's KPI returns from the first month of the contract, and the council's challenge
+    of them: DfE's published figures every year to 2024-25, illustrative ones every month to
+    September 2026."""
+    council, trust = SANDWELL_COMMISSIONER.actor, SANDWELL_PROVIDER.actor
+    calendar = england()
+
+    def submit(
+        line: _KpiLine, period: ReportingPeriod, figure: _Figure, commentary: str, on: date
+    ) -> None:
+        def run(session: Session) -> tuple[LedgerAggregate, None]:
+            series = kpis.submit_return(
+                session,
+                contract_id=contract_id,
+                indicator_code=line.code,
+                period_label=period.label,
+                value=figure.value,
+                numerator=figure.numerator,
+                denominator=figure.denominator,
+                commentary=commentary,
+                submitted_on=on,
+                actor=trust,
+            )
+            return series, None
+
+        story.execute(f"submit {line.reference} {period.label}", trust, run)
+
+    def on_series(
+        step: str, actor: Actor, line: _KpiLine, command: Callable[[IndicatorSeries], R]
+    ) -> R:
+        series_id = IndicatorSeries.id_for(contract_id, line.code)
+        return story.change(step, actor, IndicatorSeries, series_id, command)
+
+    def accept(line: _KpiLine, label: str, step: str = "accept") -> None:
+        on_series(
+            f"{step} {line.reference} {label}",
+            council,
+            line,
+            lambda s: s.accept_return(period_label=label, actor=council),
+        )
+
+    statistics = read_demo_statistics()
+    first_year = FinancialYear.containing(TEN_YEARS_FROM_APRIL_2018.starts)
+    annual = [
+        (line, returned_from)
+        for lines, returned_from in ((SIGNED_KPIS, first_year), (ADDED_KPIS, KPIS_FROM_2023))
+        for line in lines
+        if line.frequency is Frequency.ANNUAL
+    ]
+    # Returns the council questions before accepting: illustrative.
+    questioned = (("A5", first_year.label), ("A4", LAST_PUBLISHED_YEAR.label))
+    for year in FinancialYear.spanning(first_year.starts, LAST_PUBLISHED_YEAR.ends):
+        period = ReportingPeriod.parse(year.label)
+        # Illustrative: three weeks after the year ends, but a month late in the first lockdown.
+        on = LOCKDOWN_RETURNS_ON if year.label == "2019-20" else calendar.add(period.ends, 15)
+        made = [line for line, returned_from in annual if year >= returned_from]
+        for line in made:
+            figure, commentary = _as_published(statistics, line.code, year)
+            submit(line, period, figure, commentary, on)
+        for line in made:
+            if (line.reference, year.label) not in questioned:
+                accept(line, year.label)
+
+    # Illustrative: a suppressed figure questioned, explained and accepted.
+    cp_two_years, label = _kpi("A5"), first_year.label
+    query = on_series(
+        f"query A5 {label}",
+        council,
+        cp_two_years,
+        lambda s: s.query_return(
+            period_label=label,
+            question="The return gives no figure for plans lasting two years or more: why, and "
+            "how are those children's plans overseen?",
+            actor=council,
+        ),
+    )
+    on_series(
+        f"answer A5 {label}",
+        trust,
+        cp_two_years,
+        lambda s: s.answer_query(
+            query_id=query,
+            answer="So few of the 582 plans open at 31 March 2019 had lasted two years that DfE "
+            "suppresses the count to protect the children's confidentiality, and the return "
+            "does the same. The Head of Safeguarding reviews each of those children's plans "
+            "every month.",
+            actor=trust,
+        ),
+    )
+    accept(cp_two_years, label)
+    # Illustrative: a question on the latest year that the trust has yet to answer, so that
+    # return stays unaccepted.
+    on_series(
+        f"query A4 {LAST_PUBLISHED_YEAR.label}",
+        council,
+        _kpi("A4"),
+        lambda s: s.query_return(
+            period_label=LAST_PUBLISHED_YEAR.label,
+            question="Second or subsequent child protection plans have been near 30% for four "
+            "years and are above the revised tolerance again: what has the trust's audit of "
+            "repeat plans found, and when will it report to the Operational Group?",
+            actor=council,
+        ),
+    )
+
+    months = reporting_periods(
+        Frequency.MONTHLY, TEN_YEARS_FROM_APRIL_2018.starts, LAST_MONTH_RETURNED.ends
+    )
+    for index, period in enumerate(months):
+        for reference, figures in MONTHLY_FIGURES.items():
+            line = _kpi(reference)
+            numerator, denominator = figures.counts(period)
+            figure = _Figure(
+                line.indicator.value_of(numerator, denominator), numerator, denominator
+            )
+            # Illustrative: each month's returns go in two working days before they fall due.
+            on = calendar.add(period.ends, MONTHLY_RETURN_WORKING_DAYS - 2)
+            submit(line, period, figure, "Illustrative figure (demo)", on)
+            if index < len(months) - MONTHS_AWAITING_ACCEPTANCE:
+                accept(line, period.label)
+
+    # Illustrative: a month's figure corrected after data cleansing, then accepted again.
+    visits, restated = _kpi("A3"), ReportingPeriod.parse("2026-03")
+    numerator, denominator = VISIT_FIGURES.counts(restated)
+    missed = 5
+    on_series(
+        f"restate A3 {restated.label}",
+        trust,
+        visits,
+        lambda s: s.restate_return(
+            period_label=restated.label,
+            value=visits.indicator.value_of(numerator, denominator + missed),
+            numerator=numerator,
+            denominator=denominator + missed,
+            reason=f"Data cleansing in May 2026 found {missed} children on child in need plans "
+            "at the end of March 2026 missing from the return, none of them visited within "
+            "20 working days",
+            actor=trust,
+        ),
+    )
+    accept(visits, restated.label, step="accept as restated")
+
+
+def _kpi(reference: str) -> _KpiLine:
+    """The schedule's line as signed, or as the 2022 variation added it."""
+    [line] = [line for line in (*SIGNED_KPIS, *ADDED_KPIS) if line.reference == reference]
+    return line
+
+
+def _as_published(
+    statistics: PublishedStatistics, code: str, year: FinancialYear
+) -> tuple[_Figure, str]:
+    """Sandwell's figure for a contract year as DfE published it, with counts where the
+    indicator is made of them; a suppression code stands as it is."""
+    dfe_year = _dfe_year(code, year)
+    published = statistics.values_for(_council(SANDWELL_COUNCIL).la_number, code, dfe_year)
+    assert published is not None, f"the DfE cuts hold no {code} for Sandwell in {dfe_year}"
+    counted = CATALOGUE[code].has_fraction
+    figure = _Figure(
+        published.value,
+        # A suppressed count is no count: the value's code says why it is missing.
+        published.numerator if counted and isinstance(published.numerator, int) else None,
+        published.denominator if counted and isinstance(published.denominator, int) else None,
+    )
+    return figure, f"As DfE published it: {published.file}, time_period {published.year}"
+
+
+def _dfe_year(code: str, year: FinancialYear) -> int:
+    """DfE's time_period for a contract year: the reporting year that ends within it. The year to
+    31 March 2025 is 2024-25's, and so is the workforce census of 30 September 2024."""
+    source = SOURCES[code]
+    [ending_within] = [
+        dfe_year
+        for dfe_year in (year.starts.year, year.ends.year)
+        if year.starts <= source.period_end(dfe_year) <= year.ends
+    ]
+    return ending_within
 
 
 def _tell_birmingham(story: _Story) -> UUID:

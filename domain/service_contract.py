@@ -186,6 +186,9 @@ class KpiScheduleChange:
     agreed_in: UUID | None
     changed_by: Actor
     changed_at: datetime
+    # The first day the change applies, when the parties agreed one (the 2022 review agreed KPIs
+    # "from 1 April 2023"); otherwise it applies from the day it was agreed.
+    effective_from: date | None = None
 
 
 # -- variations -----------------------------------------------------------------------------------
@@ -222,6 +225,7 @@ class VariationChanges:
     obligations: tuple[ObligationChange, ...] = ()
     kpis: tuple[ScheduledKpi, ...] = ()
     kpis_removed: tuple[str, ...] = ()
+    kpis_from: date | None = None  # the first day the KPI changes apply; else the day agreed
 
     @property
     def subjects(self) -> frozenset[str]:
@@ -761,17 +765,30 @@ class ServiceContract(LedgerAggregate):
     def _kpi_unscheduled(self, indicator_code: str, actor: Actor, timestamp: datetime) -> None:
         self._take_off_schedule(indicator_code, actor, timestamp)
 
-    def _put_on_schedule(self, kpi: ScheduledKpi, actor: Actor, timestamp: datetime) -> None:
+    def _put_on_schedule(
+        self,
+        kpi: ScheduledKpi,
+        actor: Actor,
+        timestamp: datetime,
+        effective_from: date | None = None,
+    ) -> None:
         self.kpi_schedule[kpi.code] = kpi
         self.kpi_schedule_history += (
-            KpiScheduleChange(kpi.code, kpi, kpi.agreed_in, actor, timestamp),
+            KpiScheduleChange(kpi.code, kpi, kpi.agreed_in, actor, timestamp, effective_from),
         )
 
     def _take_off_schedule(
-        self, code: str, actor: Actor, timestamp: datetime, agreed_in: UUID | None = None
+        self,
+        code: str,
+        actor: Actor,
+        timestamp: datetime,
+        agreed_in: UUID | None = None,
+        effective_from: date | None = None,
     ) -> None:
         del self.kpi_schedule[code]
-        self.kpi_schedule_history += (KpiScheduleChange(code, None, agreed_in, actor, timestamp),)
+        self.kpi_schedule_history += (
+            KpiScheduleChange(code, None, agreed_in, actor, timestamp, effective_from),
+        )
 
     # -- signing ----------------------------------------------------------------------------------
 
@@ -862,12 +879,16 @@ class ServiceContract(LedgerAggregate):
             obligation = self.obligations[change.obligation_id]
             self.obligations[change.obligation_id] = change.applied_to(obligation)
         for code in changes.kpis_removed:
-            self._take_off_schedule(code, actor, timestamp, agreed_in=variation_id)
+            self._take_off_schedule(
+                code, actor, timestamp, agreed_in=variation_id, effective_from=changes.kpis_from
+            )
         for kpi in changes.kpis:
             if not kpi.indicator.national:
                 # The contract's own indicator is agreed with the KPI that measures by it.
                 self.local_indicators[kpi.code] = kpi.indicator
-            self._put_on_schedule(replace(kpi, agreed_in=variation_id), actor, timestamp)
+            self._put_on_schedule(
+                replace(kpi, agreed_in=variation_id), actor, timestamp, changes.kpis_from
+            )
 
     def reject_variation(self, *, variation_id: UUID, reason: str, actor: Actor) -> None:
         party = self.party_of(actor)
@@ -1394,8 +1415,9 @@ class ServiceContract(LedgerAggregate):
 
     def kpi_owed_from(self, code: str) -> date:
         """The day from which periods ending are owed a return: the term's start for a KPI on the
-        schedule as signed, else the day the variation that brought it onto the schedule (since it
-        was last taken off) was agreed. A variation that only changes its targets moves nothing."""
+        schedule as signed, else the day from which the variation that brought it onto the
+        schedule (since it was last taken off) applies: the date it names, or the day it was
+        agreed. A variation that only changes its targets moves nothing."""
         self.scheduled_kpi(code)
         owed_from, on_schedule = self.term.starts, False
         for change in self.kpi_schedule_history:
@@ -1406,7 +1428,9 @@ class ServiceContract(LedgerAggregate):
             elif not on_schedule:
                 on_schedule = True
                 owed_from = (
-                    self.term.starts if change.agreed_in is None else change.changed_at.date()
+                    self.term.starts
+                    if change.agreed_in is None
+                    else change.effective_from or change.changed_at.date()
                 )
         return owed_from
 
@@ -1469,6 +1493,13 @@ class ServiceContract(LedgerAggregate):
             if change.applied_to(obligation) == obligation:
                 raise InvalidVariation(f"obligation {change.obligation_id} would stay as it is")
         self._check_kpi_changes(changes, term)
+        if changes.kpis_from is not None:
+            if not (changes.kpis or changes.kpis_removed):
+                raise InvalidVariation("a date from which KPI changes apply needs KPI changes")
+            if not term.starts <= changes.kpis_from <= term.ends:
+                raise InvalidVariation(
+                    f"KPI changes cannot apply from {changes.kpis_from}, outside the term"
+                )
 
     def _check_kpi_changes(self, changes: VariationChanges, term: Term) -> None:
         codes = [kpi.code for kpi in changes.kpis] + list(changes.kpis_removed)

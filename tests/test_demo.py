@@ -1,5 +1,6 @@
 """Specifications of `trustledger demo`, on SQLite and PostgreSQL: Sandwell's contract as the
-council's published papers tell it, Birmingham's beside it, and a second run that adds nothing.
+council's published papers tell it, with its KPI returns as DfE published Sandwell's figures,
+Birmingham's beside it, and a second run that adds nothing.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -27,11 +29,17 @@ from api.demo import (
     DemoOrganisation,
     seed_demo,
 )
+from api.dfe import SOURCES, read_demo_statistics
 from api.security import verify_password
 from api.settings import Settings
 from domain.account import Account
 from domain.application import Trustledger, Write
+from domain.indicator_series import IndicatorSeries, ReturnStatus
+from domain.indicators import Suppression
+from domain.kpis import KpiSummary, kpi_summary
 from domain.performance_notice import NoticeStatus, PerformanceNotice, PlanStatus
+from domain.periods import FinancialYear
+from domain.reporting import Frequency
 from domain.service_contract import (
     ContractStatus,
     ObligationStatus,
@@ -42,6 +50,8 @@ from domain.service_contract import (
 from tests.conftest import STORES, settings_for
 
 POUND = 100
+# The demo's "today": October 2026's monthly returns fell due on 13 November.
+TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture(scope="module", params=STORES)
@@ -69,10 +79,19 @@ def ledger(store_settings: Settings) -> Iterator[Trustledger]:
 
 def seed(ledger: Trustledger) -> dict[str, str]:
     """Seed the demo; what it said of each part, by the part's name."""
+    return parts(told(ledger))
+
+
+def told(ledger: Trustledger) -> list[str]:
+    """Seed the demo; its report, paragraph by paragraph."""
     out = io.StringIO()
     seed_demo(ledger, out)
-    report = out.getvalue().split("\n\n")[0].splitlines()[1:]
-    return dict(line.strip().split(": ", 1) for line in report)
+    return out.getvalue().split("\n\n")
+
+
+def parts(report: list[str]) -> dict[str, str]:
+    """What the report's first paragraph said of each part, by the part's name."""
+    return dict(line.strip().split(": ", 1) for line in report[0].splitlines()[1:])
 
 
 def contract_of(ledger: Trustledger, council: DemoOrganisation) -> ServiceContract:
@@ -82,6 +101,21 @@ def contract_of(ledger: Trustledger, council: DemoOrganisation) -> ServiceContra
 
 def signers(contract: ServiceContract) -> set[tuple[Party, str]]:
     return {(s.party, s.signed_by.user_id) for s in contract.signatures}
+
+
+def kpi_series(ledger: Trustledger, contract: ServiceContract) -> dict[str, IndicatorSeries]:
+    return {
+        code: ledger.get(IndicatorSeries.id_for(contract.id, code), IndicatorSeries)
+        for code in contract.kpi_schedule
+    }
+
+
+def summary_of(ledger: Trustledger, today: date = TODAY) -> dict[str, KpiSummary]:
+    contract = contract_of(ledger, SANDWELL_COUNCIL)
+    return {
+        kpi.indicator.code: kpi
+        for kpi in kpi_summary(contract, kpi_series(ledger, contract), today)
+    }
 
 
 def test_each_council_has_one_contract_with_its_own_trust_signed_by_the_demo_people(
@@ -188,6 +222,158 @@ def test_the_notice_on_assessment_timeliness_was_resolved_after_its_plan_was_acc
     assert notice.status is NoticeStatus.RESOLVED
 
 
+def test_the_kpi_summary_shows_the_figures_dfe_published_for_2024_25_as_the_latest_returns(
+    seeded: Trustledger,
+) -> None:
+    contract = contract_of(seeded, SANDWELL_COUNCIL)
+    series = kpi_series(seeded, contract)
+    summary = summary_of(seeded)
+    assert sum(kpi.indicator.national for kpi in contract.kpi_schedule.values()) >= 10
+
+    # The figures ../shared/data/README.md says must come out exactly (Sandwell, year to
+    # 31 March 2025), with the counts they are made of.
+    for code, value, numerator, denominator in [
+        ("rereferrals_12m", "22.7", 844, 3723),
+        ("cpp_second_or_subsequent", "30.9", 129, 418),
+        ("cpp_2_years_plus", "3.4", 12, 357),
+        ("cla_long_term_stability", "63", 240, 380),
+    ]:
+        latest = summary[code].latest
+        assert latest is not None
+        assert (latest.period, latest.value) == ("2024-25", Decimal(value))
+        made = series[code].returns["2024-25"]
+        assert (made.numerator, made.denominator) == (numerator, denominator)
+
+    # Every annual KPI's latest return is DfE's figure for the reporting year ending in 2024-25:
+    # time_period 2025 for the year to 31 March, the workforce census of 30 September 2024.
+    statistics = read_demo_statistics()
+    year = FinancialYear.parse("2024-25")
+    annual = [kpi for kpi in summary.values() if kpi.frequency is Frequency.ANNUAL]
+    assert len(annual) >= 10
+    for kpi in annual:
+        code = kpi.indicator.code
+        [dfe_year] = [
+            y for y in (2024, 2025) if year.starts <= SOURCES[code].period_end(y) <= year.ends
+        ]
+        published = statistics.values_for("333", code, dfe_year)
+        assert published is not None
+        assert kpi.latest is not None
+        assert (kpi.latest.period, kpi.latest.value) == ("2024-25", published.value), code
+
+    returns = [made for each in series.values() for made in each.returns.values()]
+    assert {made.submitted_by.user_id for made in returns} == {str(SANDWELL_PROVIDER.id)}
+
+
+def test_a_figure_dfe_suppressed_is_returned_as_its_code_and_explained_when_queried(
+    seeded: Trustledger,
+) -> None:
+    contract = contract_of(seeded, SANDWELL_COUNCIL)
+    # DfE's 2019 release (the year to 31 March 2019) suppresses Sandwell's CP plans of 2+ years.
+    made = kpi_series(seeded, contract)["cpp_2_years_plus"].returns["2018-19"]
+    assert made.value is Suppression.SUPPRESSED
+    assert made.numerator is None
+    [query] = made.queries
+    assert query.asked_by.user_id == str(SANDWELL_COMMISSIONER.id)
+    assert query.answered_by is not None
+    assert query.answered_by.user_id == str(SANDWELL_PROVIDER.id)
+    assert made.status is ReturnStatus.ACCEPTED
+
+
+def test_the_2022_contract_review_added_and_revised_kpis_from_2023_24_by_variation(
+    seeded: Trustledger,
+) -> None:
+    contract = contract_of(seeded, SANDWELL_COUNCIL)
+    series = kpi_series(seeded, contract)
+    [variation] = [v for v in contract.variations.values() if v.changes.kpis]
+    assert variation.status is VariationStatus.AGREED
+    assert variation.proposed_by.user_id == str(SANDWELL_COMMISSIONER.id)
+    assert variation.decided_by is not None
+    assert variation.decided_by.user_id == str(SANDWELL_PROVIDER.id)
+    varied = {kpi.code for kpi in variation.changes.kpis}
+    for code in varied:
+        assert contract.kpi_schedule[code].agreed_in == variation.variation_id
+    signed = {c.indicator_code for c in contract.kpi_schedule_history if c.agreed_in is None}
+    assert all(contract.kpi_schedule[code].agreed_in is None for code in signed - varied)
+
+    # Children in care and care leavers join with targets and returns from 2023-24.
+    added = varied - signed
+    assert {
+        "cla_3_plus_placements",
+        "cla_long_term_stability",
+        "care_leavers_19_21_eet",
+        "care_leavers_19_21_suitable_accommodation",
+        "cla_rate_per_10k",
+    } <= added
+    for code in added:
+        assert min(contract.kpi_schedule[code].targets) == "2023-24"
+        assert list(series[code].returns) == ["2023-24", "2024-25"]
+
+    # A revised KPI keeps its targets up to 2022-23 and has new ones from 2023-24.
+    revised = varied & signed
+    assert revised
+    for code in revised:
+        [as_signed, *_] = [
+            c.kpi for c in contract.kpi_schedule_history if c.indicator_code == code and c.kpi
+        ]
+        now = contract.kpi_schedule[code]
+        assert as_signed is not None
+        assert now.targets["2022-23"] == as_signed.targets["2022-23"]
+        assert now.targets["2023-24"] != as_signed.targets["2023-24"]
+
+
+def test_sandwells_returns_include_a_late_one_an_open_query_and_a_restatement(
+    seeded: Trustledger,
+) -> None:
+    contract = contract_of(seeded, SANDWELL_COUNCIL)
+    series = kpi_series(seeded, contract)
+    summary = summary_of(seeded)
+
+    assert "2019-20" in summary["rereferrals_12m"].late
+    late = series["rereferrals_12m"].returns["2019-20"]
+    assert late.late
+    assert late.submitted_on > late.due_on
+
+    assert summary["cpp_second_or_subsequent"].open_queries == 1
+    queried = series["cpp_second_or_subsequent"].returns["2024-25"]
+    [query] = queried.open_queries
+    assert query.asked_by.user_id == str(SANDWELL_COMMISSIONER.id)
+    assert queried.status is ReturnStatus.SUBMITTED
+
+    restated = [made for each in series.values() for made in each.returns.values() if made.restated]
+    assert len(restated) == 1
+    [made] = restated
+    first, second = made.history
+    assert first.reason is None
+    assert second.reason
+    assert first.value != second.value
+    assert made.value == second.value
+    assert made.status is ReturnStatus.ACCEPTED
+
+    # The council accepts most returns.
+    returns = [made for each in series.values() for made in each.returns.values()]
+    accepted = [made for made in returns if made.status is ReturnStatus.ACCEPTED]
+    assert len(accepted) > 0.9 * len(returns)
+
+
+def test_the_monthly_returns_run_to_september_2026_and_october_is_overdue_once_due(
+    seeded: Trustledger,
+) -> None:
+    contract = contract_of(seeded, SANDWELL_COUNCIL)
+    monthly = [
+        code for code, kpi in contract.kpi_schedule.items() if kpi.frequency is Frequency.MONTHLY
+    ]
+    assert set(monthly) == {"assessments_45_working_days", "visits_within_timescale"}
+    assert not contract.kpi_schedule["visits_within_timescale"].indicator.national
+
+    for today, overdue in [(date(2026, 11, 13), []), (TODAY, ["2026-10"])]:
+        summary = summary_of(seeded, today)
+        for code in monthly:
+            latest = summary[code].latest
+            assert latest is not None
+            assert latest.period == "2026-09"
+            assert summary[code].overdue == overdue
+
+
 def test_every_demo_account_has_the_demo_password_and_the_auditor_reads_both_contracts(
     seeded: Trustledger,
 ) -> None:
@@ -204,23 +390,31 @@ def test_seeding_again_records_nothing(ledger: Trustledger) -> None:
     first = seed(ledger)
     last_event = ledger.recorder.max_notification_id()
 
-    second = seed(ledger)
+    report = told(ledger)
 
     assert ledger.recorder.max_notification_id() == last_event
     assert first.pop("organisations and accounts") == "12 of 12 new"
     assert all(said.startswith("seeded") for said in first.values()), first
-    assert set(second.values()) == {"already there"}
+    assert set(parts(report).values()) == {"already there"}
     assert len(ledger.contracts()) == 2
+    # Which KPI figures are DfE's and which are made up is said every time.
+    [kpis] = [paragraph for paragraph in report if paragraph.startswith("Sandwell's KPIs")]
+    assert "DfE published" in kpis
+    assert "illustrative" in kpis
 
 
 class SeedStopped(Exception):
     """The seed was cut off, as by a crash or Ctrl-C."""
 
 
-def test_a_seed_that_stopped_part_way_is_finished_by_the_next(store_settings: Settings) -> None:
+# After the twelve organisations and accounts: the first few steps of Sandwell's story, while
+# its KPIs are being scheduled; or part way through its KPI returns.
+@pytest.mark.parametrize("commands", [17, 400])
+def test_a_seed_that_stopped_part_way_is_finished_by_the_next(
+    store_settings: Settings, commands: int
+) -> None:
     stopping = Trustledger(store_settings.ledger_env())
-    # The twelve organisations and accounts, then the first few steps of Sandwell's story.
-    stopping.execute = stop_after(stopping.execute, commands=17)
+    stopping.execute = stop_after(stopping.execute, commands=commands)
     try:
         with pytest.raises(SeedStopped):
             seed(stopping)
@@ -237,6 +431,7 @@ def test_a_seed_that_stopped_part_way_is_finished_by_the_next(store_settings: Se
         contract = contract_of(ledger, SANDWELL_COUNCIL)
         assert len(contract.signatures) == 2
         assert [o.status for o in contract.obligations.values()] == [ObligationStatus.MET]
+        assert summary_of(ledger)["visits_within_timescale"].overdue == ["2026-10"]
 
         seed(ledger)
         assert ledger.recorder.max_notification_id() == last_event

@@ -115,6 +115,9 @@ class VariationChangesBody(Body):
         default_factory=list, max_length=100, description="KPIs to add, or to replace by code"
     )
     kpis_removed: list[str] = Field(default_factory=list, max_length=100)
+    kpis_from: date | None = Field(
+        default=None, description="the first day the KPI changes apply (else the day agreed)"
+    )
 
     def changes(self, indicator_of: Callable[[str], Indicator]) -> VariationChanges:
         """The changes, with each KPI's indicator as the contract (or the catalogue) defines it."""
@@ -125,6 +128,7 @@ class VariationChangesBody(Body):
             obligations=tuple(change.change() for change in self.obligations),
             kpis=tuple(kpi.scheduled(indicator_of(kpi.indicator_code)) for kpi in self.kpis),
             kpis_removed=tuple(self.kpis_removed),
+            kpis_from=self.kpis_from,
         )
 
 

@@ -547,6 +547,41 @@ def test_a_kpi_added_by_variation_is_owed_from_the_day_it_was_agreed() -> None:
     assert contract.kpi_owed_from(EET.code) == date(2022, 9, 15)
 
 
+def test_a_kpi_added_from_an_agreed_date_is_owed_from_that_date_not_from_agreement() -> None:
+    # Sandwell's 2022 review agreed in September 2022 "a revised set of contractual KPIs from
+    # 1 April 2023": nothing for 2022-23 is owed under them.
+    contract = a_live_contract_after(
+        [],
+        proposed(
+            VARIATION,
+            VariationChanges(kpis=(B13,), kpis_from=date(2023, 4, 1)),
+            by=COMMISSIONER,
+        ),
+        agreed(actor=PROVIDER, timestamp=datetime(2022, 9, 28, 15, 0, tzinfo=UTC)),
+    )
+
+    assert contract.kpi_owed_from(EET.code) == date(2023, 4, 1)
+    [change] = contract.kpi_schedule_history
+    assert (change.agreed_in, change.effective_from) == (VARIATION, date(2023, 4, 1))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        VariationChanges(contract_sums={"2019-20": 1}, kpis_from=date(2023, 4, 1)),
+        VariationChanges(kpis=(B13,), kpis_from=date(2017, 4, 1)),
+    ],
+    ids=["a date with no KPI changes", "a date outside the term"],
+)
+def test_a_date_for_kpi_changes_needs_kpi_changes_within_the_term(
+    changes: VariationChanges,
+) -> None:
+    contract = a_live_contract_after([])
+
+    with refused(contract, InvalidVariation):
+        contract.propose_variation(changes=changes, rationale="contract review", actor=COMMISSIONER)
+
+
 def test_a_kpi_taken_off_and_put_back_is_owed_from_its_return() -> None:
     back = uuid4()
     contract = a_live_contract_after(
