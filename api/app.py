@@ -16,7 +16,16 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
-from api.routers import accounts, auth, contracts, health, kpis, notices, organisations
+from api.routers import (
+    accounts,
+    auth,
+    contracts,
+    health,
+    kpis,
+    notices,
+    organisations,
+    public_record,
+)
 from api.security import TokenSigner, load_signing_key
 from api.settings import Settings
 from domain.application import Trustledger
@@ -129,6 +138,6 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
-    for router in (health, auth, organisations, accounts, contracts, kpis, notices):
+    for router in (health, auth, organisations, accounts, contracts, kpis, notices, public_record):
         app.include_router(router.router)
     return app

@@ -1,4 +1,5 @@
-"""The `trustledger` command: serve the API, seed the demo, add the first admin."""
+"""The `trustledger` command: serve the API, seed the demo, add the first admin, import public
+data."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
 import uvicorn
 
+from api.directory import SYSTEM
 from api.logs import configure_logging
+from api.ofsted import import_ofsted, read_file
 from api.settings import Settings
+from domain.account import Account
+from domain.actor import Actor, Role
 from domain.application import Trustledger
+from domain.errors import NotFound
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +43,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="environment variable holding the password (asked for if unset)",
     )
 
+    importing = commands.add_parser("import", help="import published public data")
+    sources = importing.add_subparsers(dest="source", required=True)
+    ofsted = sources.add_parser(
+        "ofsted",
+        help="Ofsted's local authority inspection outcomes tables (CSV)",
+        description="Every row of every file is checked first; if any has a problem, nothing "
+        "is imported. Importing a file again changes nothing.",
+    )
+    ofsted.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ofsted.add_argument(
+        "--as",
+        dest="admin",
+        metavar="EMAIL",
+        help="the admin recorded as importing them (default: the system)",
+    )
+
     args = parser.parse_args(argv)
     configure_logging()
     if args.command == "serve":
@@ -42,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     ledger = Trustledger(settings.ledger_env())
     try:
+        if args.command == "import":
+            return _import_ofsted(ledger, args.files, args.admin, sys.stdout)
         if args.command == "demo":
             from api.demo import seed_demo
 
@@ -55,6 +81,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         ledger.close()
     return 0
+
+
+def _import_ofsted(ledger: Trustledger, files: list[Path], admin: str | None, out: TextIO) -> int:
+    actor = SYSTEM if admin is None else _admin(ledger, admin)
+    report = import_ofsted(ledger, [read_file(path) for path in files], actor)
+    if not report.imported:
+        print("nothing imported, because of these problems:", file=out)
+        for problem in report.problems:
+            print(f"{problem.file} line {problem.line}: {problem.message}", file=out)
+        return 1
+    for done in report.files:
+        print(
+            f"{done.file}: {done.rows} rows, {done.recorded} recorded, "
+            f"{done.corrected} corrected, {done.unchanged} unchanged",
+            file=out,
+        )
+    return 0
+
+
+def _admin(ledger: Trustledger, email: str) -> Actor:
+    """The actor an admin's account acts as, for imports recorded under their name."""
+    try:
+        account = ledger.get(Account.id_for(email), Account)
+    except NotFound:
+        raise SystemExit(f"no account {email}") from None
+    if account.role is not Role.ADMIN or account.is_disabled:
+        raise SystemExit(f"{email} is not an enabled admin account")
+    return Actor(user_id=str(account.id), organisation_id=account.organisation_id, role=Role.ADMIN)
 
 
 def _serve(host: str, port: int, workers: int) -> int:

@@ -71,6 +71,9 @@ POLICY: dict[str, Rule] = {
     "kpi.answer": _rule(Scope.PARTY, P),
     "kpi.query": _rule(Scope.PARTY, C),
     "kpi.accept": _rule(Scope.PARTY, C),
+    # the public record: Ofsted's published inspections, the same for everyone
+    "public_record.read": _rule(Scope.ANYONE, C, P, AU, AD),
+    "public_record.import": _rule(Scope.ANYONE, AD),
     # the directory
     "organisation.read": _rule(Scope.ANYONE, C, P, AU, AD),
     "organisation.register": _rule(Scope.ANYONE, AD),

@@ -23,13 +23,20 @@ class Problem(Exception):
     """An error raised at the edge (authentication, policy, headers), not by the domain."""
 
     def __init__(
-        self, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
         self.headers = headers or {}
+        # Members beyond RFC 9457's own, e.g. the `errors` of a refused import, by line.
+        self.extra = extra
 
 
 def unauthorised(detail: str) -> Problem:
@@ -98,6 +105,7 @@ def install(app: FastAPI) -> None:
             error.detail,
             kind=_slug(error.title.title().replace(" ", "")),
             headers=error.headers,
+            **error.extra,
         )
 
     @app.exception_handler(RequestValidationError)

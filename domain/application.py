@@ -15,6 +15,7 @@ from eventsourcing.utils import get_topic
 
 from domain.actor import Actor
 from domain.errors import Conflict, IdempotencyKeyReused, NotFound
+from domain.inspection import Inspection
 from domain.ledger import LedgerAggregate
 from domain.performance_notice import PerformanceNotice
 from domain.service_contract import ServiceContract
@@ -37,6 +38,14 @@ WRITE_TIMEOUT_SECONDS = 30.0
 CONFLICT_RETRIES = 3
 # Notifications read from the log per query when scanning it for one kind of event.
 _PAGE = 500
+# Every event an inspection records, for folding inspections straight from the log.
+_INSPECTION_EVENTS = (
+    Inspection.Recorded,
+    Inspection.JudgementCorrected,
+    Inspection.PublicationDateCorrected,
+    Inspection.TypeCorrected,
+    Inspection.ThemeCorrected,
+)
 
 
 @dataclass(frozen=True)
@@ -132,9 +141,23 @@ class Trustledger(Application[UUID]):
                 found.append(self.get(issued.originator_id, PerformanceNotice))
         return found
 
-    def _notifications(self, created_by: type[LedgerAggregate.Created]) -> Iterator[Notification]:
-        """The log's records of one kind of event, in log order, read a page at a time."""
-        topics = [get_topic(created_by)]
+    def inspections(self, ons_code: str | None = None) -> list[Inspection]:
+        """Every Ofsted inspection and visit, or a local authority's, in the order first recorded.
+
+        Folded from the log's pages of Inspection events, so that a read costs a query per page
+        rather than one per inspection, until the public-record view (issue 6) keeps them."""
+        folded: dict[UUID, Inspection] = {}
+        for notification in self._notifications(*_INSPECTION_EVENTS):
+            recorded = self.mapper.to_domain_event(notification)
+            assert isinstance(recorded, LedgerAggregate.Event)
+            inspection = recorded.mutate(folded.get(recorded.originator_id))
+            assert isinstance(inspection, Inspection)
+            folded[inspection.id] = inspection
+        return [i for i in folded.values() if ons_code is None or i.ons_code == ons_code]
+
+    def _notifications(self, *kinds: type[LedgerAggregate.Event]) -> Iterator[Notification]:
+        """The log's records of these kinds of event, in log order, read a page at a time."""
+        topics = [get_topic(kind) for kind in kinds]
         start: int | None = None
         while True:
             page = self.recorder.select_notifications(

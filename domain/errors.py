@@ -136,6 +136,33 @@ class RestatementChangesNothing(InvalidCommand):
     """A restatement must give the return a value, or counts, that it does not already have."""
 
 
+class InvalidInspection(InvalidCommand):
+    """An inspection published before it began, a visit without its theme, a theme on an
+    inspection that judges, a type changed to another kind, or a source that is no file's line."""
+
+
+class JudgementOnVisit(InvalidCommand):
+    """Visits and joint targeted area inspections carry a theme and no grades."""
+
+
+class GradeNotOnScale(InvalidCommand):
+    """Adequate belongs to the frameworks before the SIF; requires improvement to the SIF and
+    ILACS."""
+
+
+class AreaNotJudged(InvalidCommand):
+    """ILACS judges children in care and care leavers apart from 1 January 2023 and together
+    before; the combined judgement is ILACS's alone."""
+
+
+class MissingJudgement(InvalidCommand):
+    """An inspection that judges has an overall effectiveness."""
+
+
+class CorrectionChangesNothing(InvalidCommand):
+    """A correction must give the inspection a value it does not already have."""
+
+
 # -- not found (HTTP 404) -----------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.actor import Actor, Role
 from domain.indicators import Indicator, Polarity, Suppression, Unit
+from domain.inspection import Area, Grade, InspectionType, PublishedLine
 from domain.organisation import OrganisationKind
 from domain.performance_notice import EscalationRoute, RemedialAction
 from domain.rag import Rag
@@ -115,6 +116,10 @@ def value_types() -> list[type[Any]]:
         Frequency,
         ReportingPeriod,
         ScheduledKpi,
+        InspectionType,
+        Area,
+        Grade,
+        PublishedLine,
     ]
 
 

@@ -352,6 +352,25 @@ class Client:
         path = f"/contracts/{contract_id}/kpis/{code}/returns/{period}/acceptance"
         return self.post(path, None, **_if_match(if_match))
 
+    # -- the public record ----------------------------------------------------------------
+
+    def inspections(self, la: str) -> httpx.Response:
+        return self.get(f"/local-authorities/{la}/inspections")
+
+    def latest_judgements(self, **dates: str) -> httpx.Response:
+        return self.get("/ofsted/latest", **dates)
+
+    def import_ofsted(self, *files: tuple[str, bytes]) -> httpx.Response:
+        """Upload Ofsted's tables as a multipart form, one part per file."""
+        parts = [("file", (name, content, "text/csv")) for name, content in files]
+        return self.http.post("/imports/ofsted", files=parts)
+
+    def import_ofsted_body(self, content: bytes, name: str | None = None) -> httpx.Response:
+        """Send one table as the body itself."""
+        params = {} if name is None else {"name": name}
+        headers = {"Content-Type": "text/csv"}
+        return self.http.post("/imports/ofsted", content=content, params=params, headers=headers)
+
 
 def _if_match(etag: str | None) -> dict[str, str]:
     return {} if etag is None else {"If-Match": etag}
