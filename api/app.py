@@ -25,6 +25,7 @@ from api.routers import (
     notices,
     organisations,
     public_record,
+    published_statistics,
 )
 from api.security import TokenSigner, load_signing_key
 from api.settings import Settings
@@ -138,6 +139,16 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
-    for router in (health, auth, organisations, accounts, contracts, kpis, notices, public_record):
+    for router in (
+        health,
+        auth,
+        organisations,
+        accounts,
+        contracts,
+        kpis,
+        notices,
+        public_record,
+        published_statistics,
+    ):
         app.include_router(router.router)
     return app

@@ -13,6 +13,7 @@ from typing import TextIO
 
 import uvicorn
 
+from api.dfe_import import DfeImport, Outcome, PublicationImported, import_dfe
 from api.directory import SYSTEM
 from api.logs import configure_logging
 from api.ofsted import import_ofsted, read_file
@@ -59,6 +60,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the admin recorded as importing them (default: the system)",
     )
 
+    dfe = sources.add_parser(
+        "dfe",
+        help="DfE's children's social care statistics (Explore Education Statistics CSVs)",
+        description="Every row of every file is checked first; if any has a problem, nothing "
+        "is imported. Importing a file again changes nothing; a new edition of a table records "
+        "what it changed. Published values their own counts do not give are listed.",
+    )
+    dfe.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    dfe.add_argument(
+        "--as",
+        dest="admin",
+        metavar="EMAIL",
+        help="the admin recorded as importing them (default: the system)",
+    )
+
     args = parser.parse_args(argv)
     configure_logging()
     if args.command == "serve":
@@ -66,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     ledger = Trustledger(settings.ledger_env())
     try:
+        if args.command == "import" and args.source == "dfe":
+            return _import_dfe(ledger, args.files, args.admin, sys.stdout)
         if args.command == "import":
             return _import_ofsted(ledger, args.files, args.admin, sys.stdout)
         if args.command == "demo":
@@ -98,6 +116,45 @@ def _import_ofsted(ledger: Trustledger, files: list[Path], admin: str | None, ou
             file=out,
         )
     return 0
+
+
+def _import_dfe(ledger: Trustledger, files: list[Path], admin: str | None, out: TextIO) -> int:
+    actor = SYSTEM if admin is None else _admin(ledger, admin)
+    report = import_dfe(ledger, files, actor)
+    if not report.imported:
+        print("nothing imported, because of these problems:", file=out)
+        for problem in report.problems:
+            print(f"{problem.file} line {problem.line}: {problem.message}", file=out)
+        return 1
+    for done in report.files:
+        if done.outcome is Outcome.SKIPPED:
+            print(f"{done.file}: skipped, no catalogue indicator is read from it", file=out)
+            continue
+        print(
+            f"{done.file}: {_dfe_outcome(done)}, {done.values} values, {done.mismatches} "
+            f"mismatches ({done.beyond_count_rounding} beyond the counts' rounding)",
+            file=out,
+        )
+        _print_mismatches(report, done.file, out)
+    return 0
+
+
+def _dfe_outcome(done: PublicationImported) -> str:
+    if done.outcome is Outcome.RESTATED:
+        return f"restated ({done.added} added, {done.removed} removed, {done.changed} changed)"
+    return str(done.outcome)
+
+
+def _print_mismatches(report: DfeImport, file: str, out: TextIO) -> None:
+    """The published values no rounding of their counts explains: shown, never hidden."""
+    for mismatch in report.mismatches:
+        value = mismatch.value
+        if value.file == file and not mismatch.within_count_rounding:
+            print(
+                f"  line {value.line}: {value.indicator} {value.year} {value.name}: published "
+                f"{value.value}, its counts give {mismatch.recomputed}",
+                file=out,
+            )
 
 
 def _admin(ledger: Trustledger, email: str) -> Actor:

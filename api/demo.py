@@ -4,9 +4,15 @@ papers tell it, and Birmingham's beside it so that organisation boundaries show.
 The public record (../shared/data/README.md; Sandwell Cabinet decision 616 of 28 September 2022;
 Express & Star, 25 June 2019) gives the term, the 2018-19 sum, the £5m of 2019, the Ofsted
 milestone and its 2022 variation, the contract review and the inspections. Sandwell's annual KPI
-returns are the figures DfE published for Sandwell, read from the shipped cuts of its files
+returns are the figures DfE published for Sandwell, read from the shipped copies of its files
 (demo_data/README.md). Every other date, sum, board, meeting, action, KPI target and tolerance,
 and every monthly KPI figure below is illustrative, and says so.
+
+The ledger's public record is seeded beside the contracts: Ofsted's tables as at 31 March 2025
+and DfE's tables (the shipped copies, imported as `trustledger import` would), Sandwell's and
+Birmingham's other inspections from 2013 to 2025 as the README gives Ofsted's reports, and the
+statutory interventions that made their trusts, as reported at the time. The demo admin records
+them all, as the public record is the operator's to keep.
 
 Each command is made as the demo person whose organisation would make it, so the history names
 real actors, and under an idempotency key naming its step: a second run replays each step's
@@ -16,23 +22,37 @@ The events' own times are when the seed ran; the business dates are the commands
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TextIO, TypeVar
 from uuid import UUID
 
-from api.dfe import SOURCES, PublishedStatistics, read_demo_statistics
+from api.dfe import DEMO_DIRECTORY, SOURCES, PublishedStatistics, read_demo_statistics
+from api.dfe_import import DfeImport, import_dfe
+from api.dfe_import import Outcome as DfeOutcome
 from api.directory import OPERATOR, ensure_account, ensure_organisation
+from api.local_authorities import local_authorities
+from api.ofsted import OfstedImport, import_ofsted, read_file
 from domain import kpis
 from domain.account import Account
 from domain.actor import Actor, Role
 from domain.application import Outcome, Session, Trustledger, Write
 from domain.indicator_series import IndicatorSeries
 from domain.indicators import CATALOGUE, Indicator, Polarity, Suppression, Unit
+from domain.inspection import Area, Grade, Inspection, InspectionType, PublishedLine
 from domain.ledger import LedgerAggregate
+from domain.local_authority_record import (
+    DatePrecision,
+    Intervention,
+    InterventionKind,
+    SourceDocument,
+    record_intervention,
+)
 from domain.organisation import Organisation, OrganisationKind
 from domain.performance_notice import PerformanceNotice, RemedialAction
 from domain.periods import FinancialYear
@@ -320,7 +340,7 @@ REVISED_KPIS = tuple(
     if line.code in REVISED_LEVELS
 )
 
-# The shipped DfE cuts end with the 2025 releases. For children in need and in care that is the
+# The shipped DfE files end with the 2025 releases. For children in need and in care that is the
 # year to 31 March 2025, contract year 2024-25; the workforce census of 30 September 2025 would
 # be 2025-26's, but the demo's annual returns stop with the last year every measure has.
 LAST_PUBLISHED_YEAR = FinancialYear.parse("2024-25")
@@ -403,6 +423,10 @@ def seed_demo(ledger: Trustledger, out: TextIO) -> None:
 
     grant("grant the auditor Sandwell's contract", sandwell_contract)
     grant("grant the auditor Birmingham's contract", birmingham_contract)
+    ofsted, in_tables = _import_ofsted_tables(ledger)
+    dfe = _import_dfe_tables(ledger)
+    history = _Story(ledger, "public record")
+    _tell_public_record(history, in_tables)
 
     total = len(DEMO_ORGANISATIONS) + len(DEMO_ACCOUNTS)
     directory = "already there" if directory_added == 0 else f"{directory_added} of {total} new"
@@ -411,8 +435,16 @@ def seed_demo(ledger: Trustledger, out: TextIO) -> None:
     print(f"  Sandwell's contract {sandwell_contract}: {sandwell.result}", file=out)
     print(f"  Birmingham's contract {birmingham_contract}: {birmingham.result}", file=out)
     print(f"  {AUDITOR.email} granted both contracts: {grants.result}", file=out)
+    print(f"  Ofsted's tables as at 31 March 2025: {_imported(ofsted)}", file=out)
+    print(f"  DfE's tables, 2013 to 2025: {_published(dfe)}", file=out)
+    print(
+        f"  inspection and intervention history of Sandwell and Birmingham: {history.result}",
+        file=out,
+    )
     print(file=out)
     print(f"Sandwell's KPIs: {_kpi_history(ledger, sandwell_contract)}", file=out)
+    print(file=out)
+    print(f"Public record: {_public_record(ledger, in_tables, dfe)}", file=out)
     print(file=out)
     print(f"Demo sign-ins, all with the password {DEMO_PASSWORD!r}", file=out)
     print("(accepted only when the service runs with TRUSTLEDGER_DEMO_MODE=true):", file=out)
@@ -1123,7 +1155,7 @@ def _as_published(
     indicator is made of them; a suppression code stands as it is."""
     dfe_year = _dfe_year(code, year)
     published = statistics.values_for(_council(SANDWELL_COUNCIL).la_number, code, dfe_year)
-    assert published is not None, f"the DfE cuts hold no {code} for Sandwell in {dfe_year}"
+    assert published is not None, f"the DfE files hold no {code} for Sandwell in {dfe_year}"
     counted = CATALOGUE[code].has_fraction
     figure = _Figure(
         published.value,
@@ -1206,3 +1238,336 @@ def _tell_birmingham(story: _Story) -> UUID:
         ),
     )
     return contract_id
+
+
+# -- the public record ---------------------------------------------------------------------------
+# Ofsted's and DfE's tables as shipped (demo_data/README.md); what ../shared/data/README.md gives
+# of Sandwell's and Birmingham's inspections from 2013; and, as reported at the time, the
+# statutory interventions that made each council's children's trust.
+
+OFSTED_TABLES = Path(__file__).resolve().parent / "demo_data" / "ofsted"
+
+_OVERALL, _LEADERS, _HELP = (
+    Area.OVERALL_EFFECTIVENESS,
+    Area.IMPACT_OF_LEADERS,
+    Area.HELP_AND_PROTECTION,
+)
+_IN_CARE, _LEAVERS, _IN_CARE_AND_LEAVERS = (
+    Area.CHILDREN_IN_CARE,
+    Area.CARE_LEAVERS,
+    Area.CHILDREN_IN_CARE_AND_CARE_LEAVERS,
+)
+
+
+@dataclass(frozen=True)
+class _ReportedInspection:
+    """An inspection as Ofsted's report gives it, in ../shared/data/README.md's words: its first
+    day, its publication and the judgements the README states, no more."""
+
+    council: DemoOrganisation
+    inspection_type: InspectionType
+    starts_on: date
+    published_on: date
+    judgements: Mapping[Area, Grade]
+
+    @property
+    def ons_code(self) -> str:
+        return _council(self.council).ons_code
+
+    @property
+    def inspection_id(self) -> UUID:
+        return Inspection.id_for(self.ons_code, self.inspection_type, self.starts_on)
+
+    @property
+    def source(self) -> PublishedLine:
+        """The report, named as the README describes it. The demo ships no copy of Ofsted's
+        reports, so what it read is that description: its SHA-256 stands for the file's, and it
+        is one line long."""
+        published = self.published_on
+        report = f"Ofsted inspection report, published {published.day} {published:%B %Y}"
+        return PublishedLine(report, hashlib.sha256(report.encode()).hexdigest(), 1)
+
+    def record(self, session: Session) -> tuple[LedgerAggregate, UUID]:
+        """Recorded as the importer records a table's row, through `Inspection.record`."""
+        council = _council(self.council)
+        listed = local_authorities().find(council.ons_code)
+        assert listed is not None, f"{council.ons_code} is in the reference list"
+        inspection = Inspection.record(
+            ons_code=council.ons_code,
+            la_number=council.la_number,
+            la_name=listed.name,  # the reference list's spelling, as the importer gives it
+            inspection_type=self.inspection_type,
+            starts_on=self.starts_on,
+            published_on=self.published_on,
+            judgements=self.judgements,
+            theme=None,
+            source=self.source,
+            actor=ADMIN.actor,
+        )
+        return session.add(inspection), inspection.id
+
+
+# Ofsted's inspections of the two councils, 2013 to 2025. The tables as at 31 March 2025 hold the
+# latest before that date (Sandwell's of May 2022, Birmingham's of February 2023), which are
+# listed here too and left to them; before 1 January 2023 ILACS made one judgement of children in
+# care and care leavers.
+REPORTED_INSPECTIONS = (
+    _ReportedInspection(
+        SANDWELL_COUNCIL,
+        InspectionType.PRE_SIF,  # looked-after children services, 2012-13 framework
+        date(2013, 6, 24),
+        date(2013, 8, 2),
+        {_OVERALL: Grade.INADEQUATE},
+    ),
+    _ReportedInspection(
+        SANDWELL_COUNCIL,
+        InspectionType.SIF,
+        date(2015, 1, 27),
+        date(2015, 6, 5),
+        {_OVERALL: Grade.INADEQUATE, _HELP: Grade.INADEQUATE},
+    ),
+    _ReportedInspection(
+        SANDWELL_COUNCIL,
+        InspectionType.SIF_REINSPECTION,
+        date(2017, 11, 6),
+        date(2018, 1, 29),
+        {_OVERALL: Grade.INADEQUATE},
+    ),
+    _ReportedInspection(
+        SANDWELL_COUNCIL,
+        InspectionType.ILACS_STANDARD,
+        date(2022, 5, 9),
+        date(2022, 7, 5),
+        dict.fromkeys(
+            (_OVERALL, _LEADERS, _HELP, _IN_CARE_AND_LEAVERS), Grade.REQUIRES_IMPROVEMENT
+        ),
+    ),
+    _ReportedInspection(
+        SANDWELL_COUNCIL,
+        InspectionType.ILACS_STANDARD,
+        date(2025, 10, 13),
+        date(2025, 12, 2),
+        {
+            **dict.fromkeys((_OVERALL, _LEADERS, _HELP, _IN_CARE), Grade.GOOD),
+            _LEAVERS: Grade.REQUIRES_IMPROVEMENT,
+        },
+    ),
+    _ReportedInspection(
+        BIRMINGHAM_COUNCIL,
+        InspectionType.SIF,
+        date(2014, 3, 18),
+        date(2014, 5, 23),
+        {_OVERALL: Grade.INADEQUATE},
+    ),
+    _ReportedInspection(
+        BIRMINGHAM_COUNCIL,
+        InspectionType.SIF_REINSPECTION,
+        date(2016, 9, 12),
+        date(2016, 11, 25),
+        {_OVERALL: Grade.INADEQUATE},
+    ),
+    _ReportedInspection(
+        BIRMINGHAM_COUNCIL,
+        InspectionType.ILACS_STANDARD,
+        date(2018, 12, 3),
+        date(2019, 1, 17),
+        dict.fromkeys(
+            (_OVERALL, _LEADERS, _HELP, _IN_CARE_AND_LEAVERS), Grade.REQUIRES_IMPROVEMENT
+        ),
+    ),
+    _ReportedInspection(
+        BIRMINGHAM_COUNCIL,
+        InspectionType.ILACS_STANDARD,
+        date(2023, 2, 20),
+        date(2023, 4, 18),
+        dict.fromkeys((_OVERALL, _LEADERS, _HELP, _IN_CARE, _LEAVERS), Grade.GOOD),
+    ),
+)
+
+_SECRETARY_OF_STATE = "Secretary of State for Education"
+_PUBLIC_SECTOR_EXECUTIVE = SourceDocument(
+    title="Sandwell becomes latest met to lose control of children's services",
+    url="https://www.publicsectorexecutive.com/Public-Sector-News/"
+    "sandwell-becomes-latest-met-to-lose-control-of-childrens-services",
+    reference="Public Sector Executive, 10 October 2016",
+)
+
+# The statutory history of each council's trust, as reported at the time; where a report gives
+# only the month, the intervention is dated to the month. Reports of Sandwell's trust's set-up
+# name Malcolm Newsam as the commissioner the Secretary of State appointed to establish it after
+# the direction of October 2016 (Express & Star, 2 December 2016; Bevan Brittan, 9 May 2018), but
+# none cited here gives when: he is dated with the direction, to the month. The README gives no
+# direction for Birmingham, so its record holds the trust's start alone.
+INTERVENTIONS: tuple[tuple[DemoOrganisation, Intervention], ...] = (
+    (
+        SANDWELL_COUNCIL,
+        Intervention(
+            kind=InterventionKind.COMMISSIONERS_REVIEW_REPORTED,
+            took_effect_on=date(2016, 7, 1),
+            date_precision=DatePrecision.MONTH,
+            made_by="Eleanor Brazil, children's services commissioner appointed by the "
+            "Secretary of State",
+            requirement="Reported that the council on its own could not deliver the improvement "
+            "its children's services needed, and that they should be removed from its control",
+            source=_PUBLIC_SECTOR_EXECUTIVE,
+        ),
+    ),
+    (
+        SANDWELL_COUNCIL,
+        Intervention(
+            kind=InterventionKind.DIRECTION_TO_ESTABLISH_TRUST,
+            took_effect_on=date(2016, 10, 1),
+            date_precision=DatePrecision.MONTH,
+            made_by=_SECRETARY_OF_STATE,
+            requirement="Bring forward plans by 1 December 2016 to move the council's children's "
+            "social care to a trust",
+            source=_PUBLIC_SECTOR_EXECUTIVE,
+        ),
+    ),
+    (
+        SANDWELL_COUNCIL,
+        Intervention(
+            kind=InterventionKind.COMMISSIONER_APPOINTED,
+            took_effect_on=date(2016, 10, 1),
+            date_precision=DatePrecision.MONTH,
+            made_by=_SECRETARY_OF_STATE,
+            requirement="Malcolm Newsam, children's services commissioner for Sandwell, to "
+            "establish the trust with the council",
+            source=SourceDocument(
+                title="New Sandwell children's services trust 'aims to go live next summer'",
+                url="https://expressandstar.com/news/local-news/2016/12/02/"
+                "new-sandwell-childrens-services-trust-aims-to-go-live-next-summer",
+                reference="Express & Star, 2 December 2016",
+            ),
+        ),
+    ),
+    (
+        SANDWELL_COUNCIL,
+        Intervention(
+            kind=InterventionKind.TRUST_ESTABLISHED,
+            took_effect_on=date(2018, 4, 1),
+            date_precision=DatePrecision.DAY,
+            made_by="Sandwell Metropolitan Borough Council",
+            requirement="Sandwell Children's Trust runs the council's children's social care "
+            "from 1 April 2018",
+            source=SourceDocument(
+                title="Launch of Sandwell's Children's Trust",
+                url="https://www.sandwellchildrenstrust.org/news/2018/"
+                "launch-sandwells-childrens-trust/",
+                reference="Sandwell Children's Trust, April 2018",
+            ),
+        ),
+    ),
+    (
+        BIRMINGHAM_COUNCIL,
+        Intervention(
+            kind=InterventionKind.TRUST_ESTABLISHED,
+            took_effect_on=date(2018, 4, 1),
+            date_precision=DatePrecision.DAY,
+            made_by="Birmingham City Council",
+            requirement="Birmingham Children's Trust runs the council's children's social care "
+            "from 1 April 2018",
+            source=SourceDocument(
+                title="Birmingham Children's Trust: The Journey Starts Here!",
+                url="https://adcs.org.uk/blog/article/birmingham-childrens-trust-the-journey-starts-here",
+                reference="ADCS blog, April 2018",
+            ),
+        ),
+    ),
+)
+
+
+def _import_ofsted_tables(ledger: Trustledger) -> tuple[OfstedImport, frozenset[UUID]]:
+    """Import the shipped tables as the demo admin; what the import did and the inspections the
+    tables hold. The importer takes a file in once, so this writes nothing the second time."""
+    tables = [read_file(path) for path in sorted(OFSTED_TABLES.glob("*.csv"))]
+    report = import_ofsted(ledger, tables, ADMIN.actor)
+    # Ofsted's own tables, which the importer reads whole: a problem is a broken copy.
+    assert report.imported, report.problems
+    return report, frozenset(row.inspection_id for table in tables for row in table.rows)
+
+
+def _import_dfe_tables(ledger: Trustledger) -> DfeImport:
+    """Import the shipped copies of DfE's tables as the demo admin, one publication per table. A
+    file already taken in is not taken again, so this writes nothing the second time."""
+    report = import_dfe(ledger, sorted(DEMO_DIRECTORY.glob("*.csv")), ADMIN.actor)
+    # The publisher's own rows, which the reader takes whole: a problem is a broken copy.
+    assert report.imported, report.problems
+    return report
+
+
+def _tell_public_record(story: _Story, in_tables: frozenset[UUID]) -> None:
+    """Sandwell's and Birmingham's inspections that the tables do not hold, then the
+    interventions, each recorded by the demo admin under its own step."""
+    for reported in REPORTED_INSPECTIONS:
+        if reported.inspection_id not in in_tables:
+            story.execute(
+                f"record {reported.council.name}'s {reported.inspection_type} of "
+                f"{reported.starts_on}",
+                ADMIN.actor,
+                reported.record,
+            )
+    for council, intervention in INTERVENTIONS:
+        codes = _council(council)
+
+        def run(
+            session: Session, codes: Council = codes, intervention: Intervention = intervention
+        ) -> tuple[LedgerAggregate, UUID]:
+            listed = local_authorities().find(codes.ons_code)
+            assert listed is not None, f"{codes.ons_code} is in the reference list"
+            return record_intervention(
+                session,
+                ons_code=codes.ons_code,
+                la_number=codes.la_number,
+                la_name=listed.name,
+                intervention=intervention,
+                actor=ADMIN.actor,
+            )
+
+        story.execute(
+            f"record {council.name}'s {intervention.kind} of {intervention.took_effect_on}",
+            ADMIN.actor,
+            run,
+        )
+
+
+def _imported(report: OfstedImport) -> str:
+    written = sum(done.recorded + done.corrected for done in report.files)
+    if written == 0:
+        return "already there"
+    rows = sum(done.rows for done in report.files)
+    return f"seeded ({written} inspections and visits from {rows} rows)"
+
+
+def _published(report: DfeImport) -> str:
+    written = [f for f in report.files if f.outcome in (DfeOutcome.RECORDED, DfeOutcome.RESTATED)]
+    if not written:
+        return "already there"
+    return f"seeded ({len(written)} tables, {sum(f.values for f in written)} published values)"
+
+
+def _public_record(ledger: Trustledger, in_tables: frozenset[UUID], dfe: DfeImport) -> str:
+    """What the ledger holds of the public record: by source, and each council's timeline."""
+    inspections = ledger.inspections()
+
+    def timeline(council: DemoOrganisation) -> str:
+        ons_code = _council(council).ons_code
+        listed = local_authorities().find(ons_code)
+        assert listed is not None, f"{ons_code} is in the reference list"
+        years = sorted(i.starts_on.year for i in inspections if i.ons_code == ons_code)
+        record = ledger.local_authority_record(ons_code)
+        interventions = 0 if record is None else len(record.interventions)
+        return (
+            f"{listed.name}'s timeline: inspections and visits {len(years)} ({years[0]} to "
+            f"{years[-1]}), statutory interventions {interventions}"
+        )
+
+    return (
+        f"{sum(i.id in in_tables for i in inspections)} inspections and visits of "
+        f"{len({i.ons_code for i in inspections})} local authorities from Ofsted's tables, "
+        f"{sum(i.id not in in_tables for i in inspections)} from Ofsted's reports; "
+        f"{timeline(SANDWELL_COUNCIL)}; {timeline(BIRMINGHAM_COUNCIL)}; DfE's statistics: "
+        f"{sum(f.outcome is not DfeOutcome.SKIPPED for f in dfe.files)} tables with "
+        f"{sum(f.values for f in dfe.files)} published values for England, its regions and "
+        "local authorities"
+    )

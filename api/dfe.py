@@ -19,22 +19,21 @@ What it holds to, because the files hold to it (../shared/data/README.md):
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
+from api import tables
 from domain.errors import InvalidFraction, InvalidOrganisation
 from domain.indicators import CATALOGUE, Indicator, Suppression
 from domain.local_authority import check_council_codes
+from domain.publication import ENGLAND, Level
 
 # The largest shipped file has 3.3 MB; one far beyond that is not a DfE release, and the
 # limit is checked before a byte is parsed (DESIGN.md §5).
@@ -42,14 +41,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 # The longest cell in any shipped file has 113 characters (an adoption-stage label).
 MAX_CELL_CHARS = 500
 
-ENGLAND = "E92000001"
 DEMO_DIRECTORY = Path(__file__).resolve().parent / "demo_data" / "dfe"
-
-
-class Level(StrEnum):
-    NATIONAL = "national"
-    REGIONAL = "regional"
-    LOCAL_AUTHORITY = "local_authority"
 
 
 _LEVELS: Mapping[str, Level] = MappingProxyType(
@@ -338,6 +330,7 @@ class PublishedValue:
     level: Level
     geography_code: str  # E92000001, a region's code or the LA's ONS code
     la_number: str | None  # DfE's three-digit old_la_code; None above LA level
+    region_code: str | None  # the region the row puts the LA in; None above LA level
     name: str
     value: Decimal | Suppression
     numerator: Count | Suppression | None
@@ -427,19 +420,23 @@ def read_published(
     first value for an indicator, year and place wins; a second is a `Problem`.
     """
     reading = _Reading()
-    tables = [table for path in paths if (table := reading.table(path, max_bytes)) is not None]
-    for code, source in SOURCES.items():
-        reading.read_indicator(CATALOGUE[code], source, tables)
-    return PublishedStatistics(
-        values=tuple(reading.values.values()),
-        files=tuple(table.facts(reading.values.values()) for table in tables),
-        problems=tuple(reading.problems),
-        mismatches=tuple(reading.mismatches),
-    )
+    files = [
+        (path.name, content)
+        for path in paths
+        if (content := reading.content(path, max_bytes)) is not None
+    ]
+    return reading.statistics(files, max_bytes)
+
+
+def read_published_content(
+    files: Iterable[tuple[str, bytes]], *, max_bytes: int = MAX_FILE_BYTES
+) -> PublishedStatistics:
+    """As `read_published`, for files given as their names and bytes (an upload)."""
+    return _Reading().statistics(files, max_bytes)
 
 
 def read_demo_statistics() -> PublishedStatistics:
-    """The cut-down copies shipped for the demo (demo_data/README.md)."""
+    """The copies of the published files shipped for the demo (demo_data/README.md)."""
     return read_published(sorted(DEMO_DIRECTORY.glob("*.csv")))
 
 
@@ -456,6 +453,7 @@ class _Row:
     level: Level
     geography_code: str
     la_number: str | None
+    region_code: str | None
     name: str
 
     @property
@@ -504,13 +502,6 @@ class _Table:
         )
 
 
-class _NotCsv(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
 class _Unusable(Exception):
     """A cell, or a row a value needs, that cannot be trusted."""
 
@@ -527,16 +518,36 @@ class _Reading:
 
     # -- files --------------------------------------------------------------------------------
 
-    def table(self, path: Path, max_bytes: int) -> _Table | None:
-        name = path.name
+    def statistics(self, files: Iterable[tuple[str, bytes]], max_bytes: int) -> PublishedStatistics:
+        tables = [
+            table
+            for name, content in files
+            if (table := self.table(name, content, max_bytes)) is not None
+        ]
+        for code, source in SOURCES.items():
+            self.read_indicator(CATALOGUE[code], source, tables)
+        return PublishedStatistics(
+            values=tuple(self.values.values()),
+            files=tuple(table.facts(self.values.values()) for table in tables),
+            problems=tuple(self.problems),
+            mismatches=tuple(self.mismatches),
+        )
+
+    def content(self, path: Path, max_bytes: int) -> bytes | None:
+        """A file's bytes, its size checked before it is read."""
         try:
             size = path.stat().st_size
             if size > max_bytes:
-                self.problem(name, 0, f"has {size} bytes, more than the {max_bytes} allowed")
+                self.problem(path.name, 0, f"has {size} bytes, more than the {max_bytes} allowed")
                 return None
-            content = path.read_bytes()
+            return path.read_bytes()
         except OSError as error:
-            self.problem(name, 0, f"cannot be read: {error.strerror}")
+            self.problem(path.name, 0, f"cannot be read: {error.strerror}")
+            return None
+
+    def table(self, name: str, content: bytes, max_bytes: int) -> _Table | None:
+        if len(content) > max_bytes:
+            self.problem(name, 0, f"has {len(content)} bytes, more than the {max_bytes} allowed")
             return None
         sha256 = hashlib.sha256(content).hexdigest()
         try:
@@ -546,7 +557,7 @@ class _Reading:
             return _Table(name, sha256, 0, ())
         count = 0
         rows: list[_Row] = []
-        records = _records(text)
+        records = tables.records(text)
         try:
             _, header = next(records, (1, []))
             needed = _COLUMNS_BY_FILE.get(file_stem(name))
@@ -556,7 +567,7 @@ class _Reading:
                 row = self._row(name, line, header, record) if trusted else None
                 if row is not None:
                     rows.append(row)
-        except _NotCsv as error:
+        except tables.NotCsv as error:
             self.problem(name, error.line, f"stops being CSV: {error.reason}")
         return _Table(name, sha256, count, tuple(rows))
 
@@ -644,6 +655,7 @@ class _Reading:
             level=row.level,
             geography_code=row.geography_code,
             la_number=row.la_number,
+            region_code=row.region_code,
             name=row.name,
             value=value,
             numerator=numerator,
@@ -715,21 +727,6 @@ class _Reading:
         )
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record with the line it starts on (a quoted cell may hold line breaks)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise _NotCsv(reader.line_num, str(error)) from None
-        yield start, record
-        start = reader.line_num + 1
-
-
 def _row(line: int, cells: Mapping[str, str]) -> _Row:
     """When and where a row is about, or _Unusable saying why that cannot be trusted."""
     period, identifier = cells["time_period"], cells["time_identifier"]
@@ -740,6 +737,7 @@ def _row(line: int, cells: Mapping[str, str]) -> _Row:
     if level is None:
         raise _Unusable(f"geographic_level {published_level!r} is not one this reader knows")
     la_number: str | None = None
+    region_code: str | None = None
     if level is Level.NATIONAL:
         code, name_column = cells["country_code"], "country_name"
         if not _COUNTRY_CODE.fullmatch(code):
@@ -750,6 +748,9 @@ def _row(line: int, cells: Mapping[str, str]) -> _Row:
             raise _Unusable(f"region_code {code!r} is not a region's ONS code")
     else:
         la_number, code, name_column = cells["old_la_code"], cells["new_la_code"], "la_name"
+        region_code = cells["region_code"]
+        if not _REGION_CODE.fullmatch(region_code):
+            raise _Unusable(f"region_code {region_code!r} is not a region's ONS code")
         numbers, codes = la_number.split(_JOINT), code.split(_JOINT)
         if len(numbers) != len(codes):
             raise _Unusable(f"old_la_code {la_number!r} and new_la_code {code!r} do not pair up")
@@ -763,7 +764,7 @@ def _row(line: int, cells: Mapping[str, str]) -> _Row:
         raise _Unusable(f"{name_column} is empty")
     if name.startswith(_FORMULA_START):
         raise _Unusable(f"{name_column} starts with {name[0]!r}, as a spreadsheet formula does")
-    return _Row(line, cells, int(period), level, code, la_number, name)
+    return _Row(line, cells, int(period), level, code, la_number, region_code, name)
 
 
 def _symbol(text: str) -> Suppression | None:

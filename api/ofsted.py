@@ -31,10 +31,8 @@ What it holds to:
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -46,6 +44,7 @@ from types import MappingProxyType
 from typing import TypeVar
 from uuid import UUID
 
+from api import tables
 from api.dfe import Problem
 from api.local_authorities import local_authorities
 from domain.actor import Actor
@@ -415,7 +414,7 @@ class _Reading:
         self.problems.append(Problem(self.name, line, message))
 
     def read(self, text: str) -> None:
-        records = _records(text)
+        records = tables.records(text)
         try:
             _, header = next(records, (1, []))
             if not header:
@@ -428,7 +427,7 @@ class _Reading:
                 self.count += 1
                 if columns is not None:
                     self._row(line, header, columns, record)
-        except _NotCsv as error:
+        except tables.NotCsv as error:
             self.problem(error.line, f"stops being CSV: {error.reason}")
 
     def _columns(self, header: list[str]) -> dict[str, int] | None:
@@ -583,26 +582,3 @@ def _type(text: str) -> InspectionType:
     if found is None:
         raise _RowProblem(f"{text!r} is not a type of inspection or visit this reader knows")
     return found
-
-
-class _NotCsv(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record with the line it starts on (a quoted cell may hold line breaks)."""
-    # Strict: a stray or unclosed quote is refused rather than guessed at.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise _NotCsv(reader.line_num, str(error)) from None
-        yield start, record
-        start = reader.line_num + 1

@@ -71,9 +71,13 @@ POLICY: dict[str, Rule] = {
     "kpi.answer": _rule(Scope.PARTY, P),
     "kpi.query": _rule(Scope.PARTY, C),
     "kpi.accept": _rule(Scope.PARTY, C),
-    # the public record: Ofsted's published inspections, the same for everyone
+    # the public record: Ofsted's published inspections and the statutory interventions, the
+    # same for everyone
     "public_record.read": _rule(Scope.ANYONE, C, P, AU, AD),
     "public_record.import": _rule(Scope.ANYONE, AD),
+    # Interventions are the Secretary of State's and the DfE's acts, recorded from what they
+    # published: the operator keeps them, as it imports Ofsted's tables.
+    "public_record.record_intervention": _rule(Scope.ANYONE, AD),
     # the directory
     "organisation.read": _rule(Scope.ANYONE, C, P, AU, AD),
     "organisation.register": _rule(Scope.ANYONE, AD),

@@ -4,6 +4,7 @@ the group-commit writer; reads come straight from the repository."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
@@ -14,10 +15,13 @@ from eventsourcing.persistence import JSONTranscoder, Notification, RecordConfli
 from eventsourcing.utils import get_topic
 
 from domain.actor import Actor
+from domain.benchmark import PublishedFigures
 from domain.errors import Conflict, IdempotencyKeyReused, NotFound
 from domain.inspection import Inspection
 from domain.ledger import LedgerAggregate
+from domain.local_authority_record import LocalAuthorityRecord
 from domain.performance_notice import PerformanceNotice
+from domain.publication import Publication
 from domain.service_contract import ServiceContract
 from domain.transcodings import register_domain_transcodings
 from domain.writer import (
@@ -46,6 +50,7 @@ _INSPECTION_EVENTS = (
     Inspection.TypeCorrected,
     Inspection.ThemeCorrected,
 )
+_PUBLICATION_EVENTS = (Publication.Imported, Publication.Restated)
 
 
 @dataclass(frozen=True)
@@ -88,12 +93,23 @@ class LedgerRecorder(Protocol):
     def password_hash(self, account_id: UUID) -> str | None: ...
 
 
+class _FoldedPublications:
+    """The Publication aggregates folded from the log up to `position`, and their index."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.position = 0
+        self.publications: dict[UUID, Publication] = {}
+        self.figures = PublishedFigures(())
+
+
 class Trustledger(Application[UUID]):
     """Every aggregate of every contract, in one ledger."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._writer = GroupCommitWriter(self.repository, self._save_batch)
+        self._published = _FoldedPublications()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -155,10 +171,55 @@ class Trustledger(Application[UUID]):
             folded[inspection.id] = inspection
         return [i for i in folded.values() if ons_code is None or i.ons_code == ons_code]
 
-    def _notifications(self, *kinds: type[LedgerAggregate.Event]) -> Iterator[Notification]:
-        """The log's records of these kinds of event, in log order, read a page at a time."""
+    def local_authority_record(self, ons_code: str) -> LocalAuthorityRecord | None:
+        """A local authority's intervention history; None until its first intervention."""
+        try:
+            return self.get(LocalAuthorityRecord.id_for(ons_code), LocalAuthorityRecord)
+        except NotFound:
+            return None
+
+    def published_figures(self) -> PublishedFigures:
+        """Every DfE figure imported, indexed for benchmarks.
+
+        Kept in memory and brought up to date from the log on each read: when the log has moved
+        on, only the Publication events after the last one folded are read, and the index is
+        rebuilt only if there were any, i.e. after an import. Each process keeps its own, and
+        the log's position keeps them true, until the benchmark view (issue 6) keeps a table.
+        """
+        published = self._published
+        with published.lock:
+            head = self.recorder.max_notification_id() or 0
+            if head == published.position:
+                return published.figures
+            folded, last = 0, head
+            try:
+                for notification in self._notifications(
+                    *_PUBLICATION_EVENTS, after=published.position
+                ):
+                    imported = self.mapper.to_domain_event(notification)
+                    assert isinstance(imported, LedgerAggregate.Event)
+                    found = published.publications.get(imported.originator_id)
+                    publication = imported.mutate(found)
+                    assert isinstance(publication, Publication)
+                    published.publications[publication.id] = publication
+                    folded, last = folded + 1, max(last, notification.id)
+            except Exception:
+                # Aggregates folded past `position` cannot take those events again: the next
+                # read folds the log afresh, and until then the last index stands.
+                published.position, published.publications = 0, {}
+                raise
+            published.position = last
+            if folded:
+                published.figures = PublishedFigures(published.publications.values())
+            return published.figures
+
+    def _notifications(
+        self, *kinds: type[LedgerAggregate.Event], after: int | None = None
+    ) -> Iterator[Notification]:
+        """The log's records of these kinds of event after a position (or all), in log order,
+        read a page at a time."""
         topics = [get_topic(kind) for kind in kinds]
-        start: int | None = None
+        start = after
         while True:
             page = self.recorder.select_notifications(
                 start, _PAGE, topics=topics, inclusive_of_start=False

@@ -163,6 +163,21 @@ class CorrectionChangesNothing(InvalidCommand):
     """A correction must give the inspection a value it does not already have."""
 
 
+class InvalidPublication(InvalidCommand):
+    """A published file without its name, SHA-256 or row count, or holding a value that is not
+    one: an indicator outside the catalogue, a year or level that is not one, a figure that is
+    neither a number nor a DfE symbol, the same value twice, or a mismatch with no value."""
+
+
+class InvalidIntervention(InvalidCommand):
+    """An intervention that does not say who made it or what it required, or whose source
+    document has no title, or neither a web address nor a reference to find it by."""
+
+
+class InterventionUnchanged(InvalidCommand):
+    """A correction must change what the record says of the intervention."""
+
+
 # -- not found (HTTP 404) -----------------------------------------------------------------------
 
 
@@ -179,6 +194,11 @@ class Conflict(DomainError):
 
 class AlreadyExists(Conflict):
     """Something with this identity is already in the ledger."""
+
+
+class InterventionAlreadyRecorded(AlreadyExists):
+    """An intervention of that kind, made by the same person or body on the same day, is on the
+    record already: a different account of it is a correction."""
 
 
 class AlreadySigned(Conflict):
@@ -303,6 +323,11 @@ class QueryAlreadyAnswered(Conflict):
 
 class ReturnAlreadyAccepted(Conflict):
     """The return was accepted and has not been restated since."""
+
+
+class PublicationAlreadyImported(Conflict):
+    """A file with this SHA-256 was already taken into the publication: importing it again
+    changes nothing, and an older edition read again does not undo a newer one."""
 
 
 # -- optimistic concurrency (HTTP 412) ----------------------------------------------------------

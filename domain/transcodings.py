@@ -18,6 +18,12 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from domain.actor import Actor, Role
 from domain.indicators import Indicator, Polarity, Suppression, Unit
 from domain.inspection import Area, Grade, InspectionType, PublishedLine
+from domain.local_authority_record import (
+    DatePrecision,
+    Intervention,
+    InterventionKind,
+    SourceDocument,
+)
 from domain.organisation import OrganisationKind
 from domain.performance_notice import EscalationRoute, RemedialAction
 from domain.rag import Rag
@@ -120,6 +126,10 @@ def value_types() -> list[type[Any]]:
         Area,
         Grade,
         PublishedLine,
+        InterventionKind,
+        DatePrecision,
+        SourceDocument,
+        Intervention,
     ]
 
 

@@ -5,7 +5,9 @@ Birmingham's beside it, and a second run that adds nothing.
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -15,6 +17,7 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from api.demo import (
+    ADMIN,
     AUDITOR,
     BIRMINGHAM_COMMISSIONER,
     BIRMINGHAM_COUNCIL,
@@ -29,16 +32,19 @@ from api.demo import (
     DemoOrganisation,
     seed_demo,
 )
-from api.dfe import SOURCES, read_demo_statistics
+from api.dfe import DEMO_DIRECTORY, SOURCES, file_stem, read_demo_statistics
 from api.security import verify_password
 from api.settings import Settings
 from domain.account import Account
 from domain.application import Trustledger, Write
 from domain.indicator_series import IndicatorSeries, ReturnStatus
 from domain.indicators import Suppression
+from domain.inspection import Area, Grade, InspectionType, PublishedLine, latest_inspections
 from domain.kpis import KpiSummary, kpi_summary
+from domain.local_authority_record import DatePrecision, InterventionKind, SourceDocument
 from domain.performance_notice import NoticeStatus, PerformanceNotice, PlanStatus
 from domain.periods import FinancialYear
+from domain.publication import Publication
 from domain.reporting import Frequency
 from domain.service_contract import (
     ContractStatus,
@@ -47,6 +53,7 @@ from domain.service_contract import (
     ServiceContract,
     VariationStatus,
 )
+from domain.timeline import EntryCategory, TimelineEntry, timeline
 from tests.conftest import STORES, settings_for
 
 POUND = 100
@@ -447,6 +454,222 @@ def stop_after(execute: Callable[..., Any], commands: int) -> Callable[..., Any]
         nonlocal calls
         calls += 1
         if calls > commands:
+            raise SeedStopped
+        return execute(run, actor=actor, write=write)
+
+    return execute_until_stopped
+
+
+# -- the public record ---------------------------------------------------------------------------
+
+SANDWELL_ONS, BIRMINGHAM_ONS = "E08000028", "E08000025"
+LATEST_TABLE = "la_inspection_outcomes_2025_latest_per_la.csv"
+
+
+def timeline_of(ledger: Trustledger, ons_code: str) -> list[TimelineEntry]:
+    return timeline(ledger.inspections(ons_code), ledger.local_authority_record(ons_code))
+
+
+def judged(entries: list[TimelineEntry]) -> list[tuple[int, Grade | None]]:
+    """(year, overall effectiveness) of each inspection that judges, oldest first."""
+    return [
+        (entry.on.year, entry.overall_effectiveness)
+        for entry in entries
+        if entry.category is EntryCategory.INSPECTION and entry.overall_effectiveness is not None
+    ]
+
+
+def interventions(entries: list[TimelineEntry]) -> list[tuple[Any, date]]:
+    return [(e.kind, e.on) for e in entries if e.category is EntryCategory.INTERVENTION]
+
+
+def test_sandwells_timeline_runs_from_the_inadequate_of_2013_through_its_trust_to_good_in_2025(
+    seeded: Trustledger,
+) -> None:
+    entries = timeline_of(seeded, SANDWELL_ONS)
+
+    assert judged(entries) == [
+        (2013, Grade.INADEQUATE),
+        (2015, Grade.INADEQUATE),
+        (2017, Grade.INADEQUATE),
+        (2022, Grade.REQUIRES_IMPROVEMENT),
+        (2025, Grade.GOOD),
+    ]
+    assert interventions(entries) == [
+        (InterventionKind.COMMISSIONERS_REVIEW_REPORTED, date(2016, 7, 1)),
+        (InterventionKind.DIRECTION_TO_ESTABLISH_TRUST, date(2016, 10, 1)),
+        (InterventionKind.COMMISSIONER_APPOINTED, date(2016, 10, 1)),
+        (InterventionKind.TRUST_ESTABLISHED, date(2018, 4, 1)),
+    ]
+    # Inspections and interventions in one order: the trust came between the SIF re-inspection
+    # and the first ILACS inspection.
+    assert [(e.category, e.on.year) for e in entries] == [
+        (EntryCategory.INSPECTION, 2013),
+        (EntryCategory.INSPECTION, 2015),
+        (EntryCategory.INTERVENTION, 2016),
+        (EntryCategory.INTERVENTION, 2016),
+        (EntryCategory.INTERVENTION, 2016),
+        (EntryCategory.INSPECTION, 2017),
+        (EntryCategory.INTERVENTION, 2018),
+        (EntryCategory.INSPECTION, 2022),
+        (EntryCategory.INSPECTION, 2024),  # the focused visit of October 2024: a theme, no grade
+        (EntryCategory.INSPECTION, 2025),
+    ]
+    by_year = {(e.category, e.on.year, e.kind): e for e in entries}
+    direction = by_year[
+        (EntryCategory.INTERVENTION, 2016, InterventionKind.DIRECTION_TO_ESTABLISH_TRUST)
+    ]
+    assert "by 1 December 2016" in direction.summary
+    assert "Secretary of State for Education" in direction.summary
+    assert direction.date_precision is DatePrecision.MONTH
+    appointed = by_year[(EntryCategory.INTERVENTION, 2016, InterventionKind.COMMISSIONER_APPOINTED)]
+    assert "Malcolm Newsam" in appointed.summary
+    review = by_year[
+        (EntryCategory.INTERVENTION, 2016, InterventionKind.COMMISSIONERS_REVIEW_REPORTED)
+    ]
+    assert "Eleanor Brazil" in review.summary
+    assert all(isinstance(e.source, SourceDocument) and e.source.url for e in [direction, review])
+
+    # The tables' inspection keeps its line; the others name Ofsted's report.
+    ilacs_2022 = by_year[(EntryCategory.INSPECTION, 2022, InspectionType.ILACS)]
+    assert isinstance(ilacs_2022.source, PublishedLine)
+    assert (ilacs_2022.source.file, ilacs_2022.source.line) == (LATEST_TABLE, 108)
+    first = by_year[(EntryCategory.INSPECTION, 2013, InspectionType.PRE_SIF)]
+    assert isinstance(first.source, PublishedLine)
+    assert first.source.file == "Ofsted inspection report, published 2 August 2013"
+    last = by_year[(EntryCategory.INSPECTION, 2025, InspectionType.ILACS_STANDARD)]
+    assert last.published_on == date(2025, 12, 2)
+
+
+def test_sandwells_interventions_and_reported_inspections_are_recorded_by_the_demo_admin(
+    seeded: Trustledger,
+) -> None:
+    record = seeded.local_authority_record(SANDWELL_ONS)
+    assert record is not None
+    assert {each.recorded_by.user_id for each in record.interventions.values()} == {str(ADMIN.id)}
+    reported = [i for i in seeded.inspections(SANDWELL_ONS) if i.starts_on.year != 2022]
+    assert {i.la_name for i in reported} == {"Sandwell"}
+
+
+def test_birminghams_timeline_holds_its_inspections_from_2014_and_its_trust(
+    seeded: Trustledger,
+) -> None:
+    entries = timeline_of(seeded, BIRMINGHAM_ONS)
+
+    assert judged(entries) == [
+        (2014, Grade.INADEQUATE),
+        (2016, Grade.INADEQUATE),
+        (2018, Grade.REQUIRES_IMPROVEMENT),
+        (2023, Grade.GOOD),
+    ]
+    # ../shared/data/README.md gives no date for a direction to Birmingham: none is recorded.
+    assert interventions(entries) == [(InterventionKind.TRUST_ESTABLISHED, date(2018, 4, 1))]
+
+
+def test_the_latest_judgements_as_at_31_march_2025_are_still_ofsteds_table(
+    seeded: Trustledger,
+) -> None:
+    latest = latest_inspections(
+        seeded.inspections(), inspected_by=date(2025, 3, 31), published_by=date(2025, 6, 30)
+    )
+
+    assert len(latest) == 153
+    assert Counter(i.judgements[Area.OVERALL_EFFECTIVENESS] for i in latest) == {
+        Grade.GOOD: 67,
+        Grade.OUTSTANDING: 36,
+        Grade.REQUIRES_IMPROVEMENT: 31,
+        Grade.INADEQUATE: 19,
+    }
+    by_la = {i.ons_code: i for i in latest}
+    assert by_la[SANDWELL_ONS].starts_on == date(2022, 5, 9)
+    # Sandwell's inspection of October 2025 stands from its publication.
+    now = latest_inspections(
+        seeded.inspections(), inspected_by=date(2025, 12, 2), published_by=date(2025, 12, 2)
+    )
+    assert {i.ons_code: i for i in now}[SANDWELL_ONS].judgements[Area.OVERALL_EFFECTIVENESS] is (
+        Grade.GOOD
+    )
+
+
+def test_each_shipped_dfe_table_is_a_publication_of_the_file_as_shipped(
+    seeded: Trustledger,
+) -> None:
+    # The national adoption timings feed no catalogue indicator, so they are no publication.
+    tables = {source.file for source in SOURCES.values()}
+    shipped = [p for p in sorted(DEMO_DIRECTORY.glob("*.csv")) if file_stem(p.name) in tables]
+    assert len(shipped) == 9
+
+    for path in shipped:
+        publication = seeded.get(Publication.id_for(file_stem(path.name)), Publication)
+        assert (publication.file, publication.sha256) == (
+            path.name,
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
+
+
+def test_seeding_again_writes_nothing_to_the_public_record_and_tells_it(
+    seeded: Trustledger,
+) -> None:
+    last_event = seeded.recorder.max_notification_id()
+
+    report = told(seeded)
+
+    assert seeded.recorder.max_notification_id() == last_event
+    said = parts(report)
+    assert said["Ofsted's tables as at 31 March 2025"] == "already there"
+    assert said["DfE's tables, 2013 to 2025"] == "already there"
+    assert said["inspection and intervention history of Sandwell and Birmingham"] == "already there"
+    [public] = [paragraph for paragraph in report if paragraph.startswith("Public record")]
+    assert "213 inspections and visits of 153 local authorities from Ofsted's tables" in public
+    assert "7 from Ofsted's reports" in public
+    assert (
+        "Sandwell's timeline: inspections and visits 6 (2013 to 2025), statutory interventions 4"
+    ) in public
+    assert "DfE's statistics: 9 tables" in public
+    assert (
+        report[-1]
+        .strip()
+        .endswith(
+            "Contains public sector information licensed under the Open Government Licence v3.0."
+        )
+    )
+
+
+def test_a_seed_stopped_in_the_public_record_is_finished_by_the_next(
+    store_settings: Settings,
+) -> None:
+    stopping = Trustledger(store_settings.ledger_env())
+    stopping.execute = stop_at(
+        stopping.execute,
+        "demo:public record:record Sandwell Metropolitan Borough Council's commissioner_appointed",
+    )
+    try:
+        with pytest.raises(SeedStopped):
+            seed(stopping)
+    finally:
+        stopping.close()
+
+    ledger = Trustledger(store_settings.ledger_env())
+    try:
+        said = seed(ledger)
+        last_event = ledger.recorder.max_notification_id()
+        assert said["Ofsted's tables as at 31 March 2025"] == "already there"
+        assert said["DfE's tables, 2013 to 2025"] == "already there"
+        history = said["inspection and intervention history of Sandwell and Birmingham"]
+        assert history == "completed (3 of 12 commands were missing)", history
+        assert len(interventions(timeline_of(ledger, SANDWELL_ONS))) == 4
+
+        seed(ledger)
+        assert ledger.recorder.max_notification_id() == last_event
+    finally:
+        ledger.close()
+
+
+def stop_at(execute: Callable[..., Any], key: str) -> Callable[..., Any]:
+    """The ledger's `execute`, cut off at the command made under a key starting so."""
+
+    def execute_until_stopped(run: Any, *, actor: Any, write: Write) -> Any:
+        if (write.idempotency_key or "").startswith(key):
             raise SeedStopped
         return execute(run, actor=actor, write=write)
 

@@ -1,35 +1,41 @@
-"""The public record: Ofsted's inspections of every local authority, read by anyone signed in and
-imported from Ofsted's published tables by an admin."""
+"""The public record: Ofsted's inspections of every local authority and the statutory interventions
+in its children's services, read by anyone signed in; an admin imports Ofsted's published tables
+and records the interventions from their published sources."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from pathlib import PurePosixPath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from starlette.datastructures import UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from api.deps import Caller, Ledger, allowed, today
-from api.local_authorities import local_authorities
+from api.deps import Acting, Caller, Ledger, acting_as, allowed, today
+from api.local_authorities import LocalAuthority, local_authorities
 from api.ofsted import import_ofsted, read_table
 from api.problems import Problem
 from api.schemas.public_record import (
     InspectionHistory,
     InspectionView,
+    InterventionRecorded,
+    InterventionToRecord,
     LatestJudgements,
     LocalAuthorityView,
     OfstedImportView,
+    Timeline,
 )
-from domain.errors import NotFound
+from api.uploads import uploaded_tables
+from domain.errors import NotFound, UnknownReference
 from domain.inspection import latest_inspections
+from domain.local_authority_record import LocalAuthorityRecord, record_intervention
+from domain.timeline import timeline
 
 router = APIRouter(tags=["public record"])
 
 # A file name is kept in every event read from the file: anything but these becomes "_".
-_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9 ._()-]")
-_MAX_FILES = 10
+
+LaCode = Annotated[
+    str, Path(max_length=20, description="DfE LA number (333) or ONS code (E08000028)")
+]
 
 
 @router.get(
@@ -78,18 +84,6 @@ def latest_judgements(
     return LatestJudgements.of(inspected_by, published_by, latest)
 
 
-async def _uploaded_tables(request: Request) -> list[tuple[str, bytes]]:
-    """The tables sent: each file of a multipart form, or the body itself as one CSV file. The
-    body's size was limited before anything parsed it (api/app.py)."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        return [(_file_name(request.query_params.get("name")), await request.body())]
-    form = await request.form(max_files=_MAX_FILES, max_fields=_MAX_FILES)
-    files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
-    if not files:
-        raise Problem(422, "Invalid request", "the form holds no file: send the table as a file")
-    return [(_file_name(file.filename), await file.read()) for file in files]
-
-
 @router.post(
     "/imports/ofsted",
     summary="Import Ofsted's inspection outcomes tables: nothing is written if any row is wrong",
@@ -111,7 +105,7 @@ async def _uploaded_tables(request: Request) -> list[tuple[str, bytes]]:
 def import_ofsted_tables(
     caller: Annotated[Caller, Depends(allowed("public_record.import"))],
     ledger: Ledger,
-    tables: Annotated[list[tuple[str, bytes]], Depends(_uploaded_tables)],
+    tables: Annotated[list[tuple[str, bytes]], Depends(uploaded_tables)],
     response: Response,
 ) -> OfstedImportView:
     report = import_ofsted(
@@ -132,7 +126,62 @@ def import_ofsted_tables(
     return OfstedImportView.of(report)
 
 
-def _file_name(offered: str | None) -> str:
-    """The name a file is recorded under: its last part, in safe characters, not too long."""
-    name = PurePosixPath((offered or "").replace("\\", "/")).name
-    return _UNSAFE_IN_NAME.sub("_", name)[:200] or "upload.csv"
+@router.post(
+    "/local-authorities/{la}/interventions",
+    status_code=201,
+    summary="Record a statutory intervention in a local authority's children's services",
+)
+def record_intervention_on(
+    la: LaCode,
+    body: InterventionToRecord,
+    acting: Annotated[Acting, Depends(acting_as("public_record.record_intervention"))],
+) -> InterventionRecorded:
+    authority = _listed(la)
+    ons_code = authority.ons_code
+    if ons_code is None:
+        raise UnknownReference(
+            f"{authority.name} was abolished in a reorganisation and has no ONS code, by which "
+            "the public record is kept"
+        )
+    outcome = acting.ledger.execute(
+        lambda session: record_intervention(
+            session,
+            ons_code=ons_code,
+            la_number=authority.la_number,
+            la_name=authority.name,
+            intervention=body.intervention(),
+            actor=acting.actor,
+        ),
+        actor=acting.actor,
+        write=acting.write,
+    )
+    acting.report(outcome.version, outcome.position)
+    record = acting.ledger.get(outcome.aggregate_id, LocalAuthorityRecord, outcome.version)
+    return InterventionRecorded.of(authority, record, outcome.value)
+
+
+@router.get(
+    "/local-authorities/{la}/timeline",
+    summary="A local authority's inspections and interventions together, oldest first",
+)
+def timeline_of(
+    la: LaCode,
+    _: Annotated[Caller, Depends(allowed("public_record.read"))],
+    ledger: Ledger,
+) -> Timeline:
+    authority = _listed(la)
+    ons_code = authority.ons_code
+    # A council abolished in a reorganisation has no ONS code, and so nothing kept under one.
+    entries = (
+        []
+        if ons_code is None
+        else timeline(ledger.inspections(ons_code), ledger.local_authority_record(ons_code))
+    )
+    return Timeline(local_authority=LocalAuthorityView.of(authority), entries=entries)
+
+
+def _listed(la: str) -> LocalAuthority:
+    authority = local_authorities().find(la)
+    if authority is None:
+        raise NotFound(f"no local authority has the DfE number or ONS code {la}")
+    return authority

@@ -371,6 +371,22 @@ class Client:
         headers = {"Content-Type": "text/csv"}
         return self.http.post("/imports/ofsted", content=content, params=params, headers=headers)
 
+    def record_intervention(self, la: str, **body: Any) -> httpx.Response:
+        return self.post(f"/local-authorities/{la}/interventions", body)
+
+    def timeline(self, la: str) -> httpx.Response:
+        return self.get(f"/local-authorities/{la}/timeline")
+
+    # -- DfE's published statistics ---------------------------------------------------------
+
+    def benchmark(self, la: str, indicator: str, **params: Any) -> httpx.Response:
+        return self.get(f"/benchmarks/{la}/{indicator}", **params)
+
+    def import_dfe(self, *files: tuple[str, bytes]) -> httpx.Response:
+        """Upload DfE's tables as a multipart form, one part per file."""
+        parts = [("file", (name, content, "text/csv")) for name, content in files]
+        return self.http.post("/imports/dfe", files=parts)
+
 
 def _if_match(etag: str | None) -> dict[str, str]:
     return {} if etag is None else {"If-Match": etag}

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.conftest import World, denied, refused
@@ -229,3 +230,155 @@ def test_reading_the_public_record_needs_a_token(world: World) -> None:
 @pytest.mark.parametrize("who", ["commissioner", "provider", "auditor", "other_provider"])
 def test_only_an_admin_imports(world: World, who: str) -> None:
     denied(world.person(who).import_ofsted((LATEST.name, LATEST.read_bytes())), 403)
+
+
+# -- statutory interventions and the timeline ------------------------------------------------------
+
+PSE = (
+    "https://www.publicsectorexecutive.com/Public-Sector-News/"
+    "sandwell-becomes-latest-met-to-lose-control-of-childrens-services"
+)
+# The Secretary of State's direction of October 2016, as reported at the time.
+SANDWELL_DIRECTION: dict[str, Any] = {
+    "kind": "direction_to_establish_trust",
+    "took_effect_on": "2016-10-01",
+    "date_precision": "month",
+    "made_by": "Secretary of State for Education",
+    "requirement": "Bring forward plans by 1 December 2016 to move children's social care to a "
+    "trust",
+    "source": {
+        "title": "Sandwell becomes latest met to lose control of children's services",
+        "url": PSE,
+        "reference": "Public Sector Executive, 10 October 2016",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sandwell_direction(world: World, imported: dict[str, Any]) -> httpx.Response:
+    """Sandwell's direction, recorded once per world by its admin after Ofsted's tables."""
+    return world.admin.record_intervention("333", **SANDWELL_DIRECTION)
+
+
+def test_an_admin_records_an_intervention_on_an_authoritys_record(
+    sandwell_direction: httpx.Response,
+) -> None:
+    response = sandwell_direction
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert response.headers["ETag"] == f'"{body["version"]}"' == '"2"'  # opened, recorded
+    assert int(response.headers["Trustledger-Position"]) > 0
+    assert body["local_authority"]["ons_code"] == "E08000028"
+    intervention = body["intervention"]
+    assert {name: intervention[name] for name in SANDWELL_DIRECTION} == SANDWELL_DIRECTION
+    assert intervention["recorded_by"]["role"] == "admin"
+    assert intervention["corrections"] == []
+
+
+@pytest.mark.parametrize("who", READERS)
+@pytest.mark.parametrize("la", ["333", "E08000028"])
+def test_anyone_signed_in_reads_sandwells_timeline_of_inspections_and_interventions(
+    world: World, sandwell_direction: httpx.Response, who: str, la: str
+) -> None:
+    response = world.person(who).timeline(la)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["local_authority"]["name"] == "Sandwell"
+    assert [(e["category"], e["kind"], e["on"]) for e in body["entries"]] == [
+        ("intervention", "direction_to_establish_trust", "2016-10-01"),
+        ("inspection", "ilacs", "2022-05-09"),
+        ("inspection", "focused_visit", "2024-10-30"),
+    ]
+    direction, inspection, visit = body["entries"]
+    assert direction["id"] == sandwell_direction.json()["intervention"]["id"]
+    assert direction["date_precision"] == "month"
+    assert direction["summary"].startswith("Direction to establish a trust (Secretary of State")
+    assert direction["source"] == SANDWELL_DIRECTION["source"]
+    assert inspection["overall_effectiveness"] == "requires_improvement"
+    assert inspection["published_on"] == "2022-07-05"
+    assert inspection["summary"] == (
+        "ILACS inspection: overall effectiveness requires improvement to be good; "
+        "published 2022-07-05"
+    )
+    assert (inspection["source"]["file"], inspection["source"]["line"]) == (LATEST.name, 108)
+    assert visit["overall_effectiveness"] is None
+    assert visit["summary"].startswith("Focused visit: theme: Front door")
+
+
+def test_the_same_intervention_is_recorded_once(world: World) -> None:
+    trust = {
+        **SANDWELL_DIRECTION,
+        "kind": "trust_established",
+        "took_effect_on": "2018-04-01",
+        "date_precision": "day",
+        "made_by": "Birmingham City Council",
+        "requirement": "Birmingham Children's Trust runs children's social care",
+    }
+    first = world.admin.record_intervention("330", **trust)
+    assert first.status_code == 201, first.text
+
+    again = world.admin.record_intervention("E08000025", **{**trust, "requirement": "Again"})
+
+    problem = refused(again, 409, "intervention-already-recorded")
+    assert first.json()["intervention"]["id"] in problem["detail"]
+    entries = world.auditor.timeline("330").json()["entries"]
+    assert [e["category"] for e in entries].count("intervention") == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "kind"),
+    [
+        (
+            {"source": {"title": "A direction", "url": "javascript:alert(1)"}},
+            "invalid-intervention",
+        ),
+        ({"source": {"title": "A direction"}}, "invalid-intervention"),
+        ({"took_effect_on": "2016-10-06"}, "invalid-date"),
+        ({"made_by": "  "}, "invalid-request"),
+        ({"kind": "takeover"}, "invalid-request"),
+        ({"source": None}, "invalid-request"),
+        ({"requirement": "x" * 2001}, "invalid-request"),
+    ],
+)
+def test_an_intervention_the_record_cannot_hold_is_refused_and_nothing_is_written(
+    world: World, changes: dict[str, Any], kind: str
+) -> None:
+    before = world.admin.timeline("E10000016").json()["entries"]
+
+    response = world.admin.record_intervention("886", **{**SANDWELL_DIRECTION, **changes})
+
+    refused(response, 422, kind)
+    assert world.admin.timeline("E10000016").json()["entries"] == before
+
+
+def test_an_abolished_council_has_an_empty_timeline_and_no_record_to_add_to(world: World) -> None:
+    timeline = world.commissioner.timeline("909")
+
+    assert timeline.status_code == 200, timeline.text
+    assert timeline.json()["local_authority"]["name"] == "Cumbria"
+    assert timeline.json()["entries"] == []
+    refused(world.admin.record_intervention("909", **SANDWELL_DIRECTION), 422, "unknown-reference")
+
+
+@pytest.mark.parametrize("la", ["999", "E09999999", "Sandwell"])
+def test_an_unknown_local_authority_has_no_timeline_and_takes_no_intervention(
+    world: World, la: str
+) -> None:
+    refused(world.commissioner.timeline(la), 404, "not-found")
+    refused(world.admin.record_intervention(la, **SANDWELL_DIRECTION), 404, "not-found")
+
+
+def test_the_timeline_and_recording_an_intervention_need_a_token(world: World) -> None:
+    anonymous = world.anonymous()
+
+    denied(anonymous.timeline("333"), 401)
+    denied(anonymous.record_intervention("333", **SANDWELL_DIRECTION), 401)
+
+
+@pytest.mark.parametrize(
+    "who", ["commissioner", "provider", "auditor", "other_commissioner", "other_provider"]
+)
+def test_only_an_admin_records_interventions(world: World, who: str) -> None:
+    denied(world.person(who).record_intervention("333", **SANDWELL_DIRECTION), 403)
