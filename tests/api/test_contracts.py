@@ -126,3 +126,19 @@ def test_bad_input_is_a_problem_not_a_crash(world: World) -> None:
     assert malformed.status_code == 400
     assert ends_before_start.status_code == 422
     assert ends_before_start.json()["type"] == "/problems/invalid-term"
+
+
+def test_a_streamed_body_over_the_limit_is_refused_without_a_declared_length(
+    world: World,
+) -> None:
+    half = b" " * (world.settings.max_body_bytes // 2 + 1)
+
+    # A generator makes httpx send the body in chunks, with no Content-Length to check first.
+    response = world.commissioner.http.post(
+        "/contracts",
+        content=(part for part in (half, half)),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
