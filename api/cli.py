@@ -46,34 +46,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     importing = commands.add_parser("import", help="import published public data")
     sources = importing.add_subparsers(dest="source", required=True)
-    ofsted = sources.add_parser(
-        "ofsted",
-        help="Ofsted's local authority inspection outcomes tables (CSV)",
-        description="Every row of every file is checked first; if any has a problem, nothing "
-        "is imported. Importing a file again changes nothing.",
-    )
-    ofsted.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    ofsted.add_argument(
-        "--as",
-        dest="admin",
-        metavar="EMAIL",
-        help="the admin recorded as importing them (default: the system)",
-    )
-
-    dfe = sources.add_parser(
-        "dfe",
-        help="DfE's children's social care statistics (Explore Education Statistics CSVs)",
-        description="Every row of every file is checked first; if any has a problem, nothing "
-        "is imported. Importing a file again changes nothing; a new edition of a table records "
-        "what it changed. Published values their own counts do not give are listed.",
-    )
-    dfe.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    dfe.add_argument(
-        "--as",
-        dest="admin",
-        metavar="EMAIL",
-        help="the admin recorded as importing them (default: the system)",
-    )
+    for source, help_text, description in [
+        (
+            "ofsted",
+            "Ofsted's local authority inspection outcomes tables (CSV)",
+            "Every row of every file is checked first; if any has a problem, nothing is "
+            "imported. Importing a file again changes nothing.",
+        ),
+        (
+            "dfe",
+            "DfE's children's social care statistics (Explore Education Statistics CSVs)",
+            "Every row of every file is checked first; if any has a problem, nothing is "
+            "imported. Importing a file again changes nothing; a new edition of a table records "
+            "what it changed. Published values their own counts do not give are listed.",
+        ),
+    ]:
+        table = sources.add_parser(source, help=help_text, description=description)
+        table.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        table.add_argument(
+            "--as",
+            dest="admin",
+            metavar="EMAIL",
+            help="the admin recorded as importing them (default: the system)",
+        )
 
     args = parser.parse_args(argv)
     configure_logging()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
 from api.problems import Problem
@@ -30,3 +31,22 @@ def _file_name(offered: str | None) -> str:
     """The name a file is recorded under: its last part, in safe characters, not too long."""
     name = PurePosixPath((offered or "").replace("\\", "/")).name
     return _UNSAFE_IN_NAME.sub("_", name)[:200] or "upload.csv"
+
+
+UploadedTables = Annotated[list[tuple[str, bytes]], Depends(uploaded_tables)]
+
+# The body is read by `uploaded_tables`, not by FastAPI, so the schema is declared by hand.
+TABLES_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+}

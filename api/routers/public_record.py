@@ -23,7 +23,7 @@ from api.schemas.public_record import (
     OfstedImportView,
     Timeline,
 )
-from api.uploads import uploaded_tables
+from api.uploads import TABLES_REQUEST_BODY, UploadedTables
 from domain.errors import NotFound, UnknownReference
 from domain.inspection import latest_inspections
 from domain.local_authority_record import LocalAuthorityRecord, record_intervention
@@ -87,25 +87,12 @@ def latest_judgements(
 @router.post(
     "/imports/ofsted",
     summary="Import Ofsted's inspection outcomes tables: nothing is written if any row is wrong",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-            },
-        }
-    },
+    openapi_extra=TABLES_REQUEST_BODY,
 )
 def import_ofsted_tables(
     caller: Annotated[Caller, Depends(allowed("public_record.import"))],
     ledger: Ledger,
-    tables: Annotated[list[tuple[str, bytes]], Depends(uploaded_tables)],
+    tables: UploadedTables,
     response: Response,
 ) -> OfstedImportView:
     report = import_ofsted(

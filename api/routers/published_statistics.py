@@ -13,7 +13,7 @@ from api.dfe_import import import_uploaded
 from api.local_authorities import local_authorities
 from api.problems import Problem
 from api.schemas.published_statistics import BenchmarkView, DfeImportView
-from api.uploads import uploaded_tables
+from api.uploads import TABLES_REQUEST_BODY, UploadedTables
 from domain.errors import NotFound
 
 router = APIRouter(tags=["published statistics"])
@@ -47,25 +47,12 @@ def benchmark_of(
 @router.post(
     "/imports/dfe",
     summary="Import DfE's published tables: nothing is written if any row is wrong",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-            },
-        }
-    },
+    openapi_extra=TABLES_REQUEST_BODY,
 )
 def import_dfe_tables(
     caller: Annotated[Caller, Depends(allowed("public_record.import"))],
     ledger: Ledger,
-    tables: Annotated[list[tuple[str, bytes]], Depends(uploaded_tables)],
+    tables: UploadedTables,
     response: Response,
 ) -> DfeImportView:
     report = import_uploaded(ledger, tables, caller.actor)
