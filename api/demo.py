@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 from uuid import UUID
 
-from api.dfe import DEMO_DIRECTORY, SOURCES, PublishedStatistics, read_demo_statistics
-from api.dfe_import import DfeImport, import_dfe
+from api.dfe import SOURCES, PublishedStatistics, read_demo_statistics
+from api.dfe_import import DfeImport, import_published
 from api.dfe_import import Outcome as DfeOutcome
 from api.directory import OPERATOR, ensure_account, ensure_organisation
 from api.local_authorities import local_authorities
@@ -408,7 +408,9 @@ def seed_demo(ledger: Trustledger, out: TextIO) -> None:
     """Seed the demo, then tell `out` what was added or already there, and how to sign in."""
     directory_added = _register_directory(ledger)
     sandwell, birmingham = _Story(ledger, "sandwell"), _Story(ledger, "birmingham")
-    sandwell_contract = _tell_sandwell(sandwell)
+    # DfE's files are read once: for Sandwell's annual returns and to import them.
+    statistics = read_demo_statistics()
+    sandwell_contract = _tell_sandwell(sandwell, statistics)
     birmingham_contract = _tell_birmingham(birmingham)
     grants = _Story(ledger, "grants")
 
@@ -424,7 +426,7 @@ def seed_demo(ledger: Trustledger, out: TextIO) -> None:
     grant("grant the auditor Sandwell's contract", sandwell_contract)
     grant("grant the auditor Birmingham's contract", birmingham_contract)
     ofsted, in_tables = _import_ofsted_tables(ledger)
-    dfe = _import_dfe_tables(ledger)
+    dfe = _import_dfe_tables(ledger, statistics)
     history = _Story(ledger, "public record")
     _tell_public_record(history, in_tables)
 
@@ -586,7 +588,7 @@ def _trust(organisation: DemoOrganisation) -> Trust:
     return Trust(name=organisation.name, organisation_id=str(organisation.id))
 
 
-def _tell_sandwell(story: _Story) -> UUID:
+def _tell_sandwell(story: _Story, statistics: PublishedStatistics) -> UUID:
     """Sandwell's contract from its drafting in early 2018 to the Ofsted "Good" of 2025, and its
     KPI returns to September 2026."""
     council, trust = SANDWELL_COMMISSIONER.actor, SANDWELL_PROVIDER.actor
@@ -986,7 +988,7 @@ def _tell_sandwell(story: _Story) -> UUID:
             actor=council,
         ),
     )
-    _return_sandwell_kpis(story, contract_id)
+    _return_sandwell_kpis(story, contract_id, statistics)
     return contract_id
 
 
@@ -999,7 +1001,9 @@ class _Figure:
     denominator: int | None
 
 
-def _return_sandwell_kpis(story: _Story, contract_id: UUID) -> None:
+def _return_sandwell_kpis(
+    story: _Story, contract_id: UUID, statistics: PublishedStatistics
+) -> None:
     """The trust's KPI returns from the first month of the contract, and the council's challenge
     of them: DfE's published figures every year to 2024-25, illustrative ones every month to
     September 2026."""
@@ -1040,7 +1044,6 @@ def _return_sandwell_kpis(story: _Story, contract_id: UUID) -> None:
             lambda s: s.accept_return(period_label=label, actor=council),
         )
 
-    statistics = read_demo_statistics()
     first_year = FinancialYear.containing(TEN_YEARS_FROM_APRIL_2018.starts)
     annual = [
         (line, returned_from)
@@ -1487,10 +1490,10 @@ def _import_ofsted_tables(ledger: Trustledger) -> tuple[OfstedImport, frozenset[
     return report, frozenset(row.inspection_id for table in tables for row in table.rows)
 
 
-def _import_dfe_tables(ledger: Trustledger) -> DfeImport:
+def _import_dfe_tables(ledger: Trustledger, statistics: PublishedStatistics) -> DfeImport:
     """Import the shipped copies of DfE's tables as the demo admin, one publication per table. A
     file already taken in is not taken again, so this writes nothing the second time."""
-    report = import_dfe(ledger, sorted(DEMO_DIRECTORY.glob("*.csv")), ADMIN.actor)
+    report = import_published(ledger, statistics, ADMIN.actor)
     # The publisher's own rows, which the reader takes whole: a problem is a broken copy.
     assert report.imported, report.problems
     return report

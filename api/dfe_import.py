@@ -85,7 +85,7 @@ def import_dfe(ledger: Trustledger, paths: Sequence[Path], actor: Actor) -> DfeI
     repeated = _editions_of_one_table([path.name for path in paths])
     if repeated:
         return DfeImport((), repeated, (), None)
-    return _import(ledger, read_published(paths), actor)
+    return import_published(ledger, read_published(paths), actor)
 
 
 def import_uploaded(
@@ -95,7 +95,7 @@ def import_uploaded(
     repeated = _editions_of_one_table([name for name, _ in files])
     if repeated:
         return DfeImport((), repeated, (), None)
-    return _import(ledger, read_published_content(files), actor)
+    return import_published(ledger, read_published_content(files), actor)
 
 
 def _editions_of_one_table(names: Sequence[str]) -> tuple[Problem, ...]:
@@ -112,8 +112,10 @@ def _editions_of_one_table(names: Sequence[str]) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
-def _import(ledger: Trustledger, statistics: PublishedStatistics, actor: Actor) -> DfeImport:
-    """Record what the files say, in their order; nothing at all if any has a problem."""
+def import_published(
+    ledger: Trustledger, statistics: PublishedStatistics, actor: Actor
+) -> DfeImport:
+    """Record what files already read say, in their order; nothing at all if any has a problem."""
     editions = [_Edition.of(facts, statistics) for facts in statistics.files]
     problems = [*statistics.problems, *_problems(editions, actor)]
     if problems:
