@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import asynccontextmanager, suppress
+from typing import Any, cast
 
 import anyio.to_thread
 import structlog
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.routers import (
     accounts,
+    audit,
     auth,
     contracts,
     health,
@@ -27,9 +29,10 @@ from api.routers import (
     public_record,
     published_statistics,
 )
-from api.security import TokenSigner, load_signing_key
+from api.security import TokenSigner, audit_signer, load_signing_key
 from api.settings import Settings
 from domain.application import Trustledger
+from projections.audit_log import AuditLog, AuditStore
 
 log = structlog.get_logger()
 
@@ -99,6 +102,19 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+async def _sign_checkpoints(audit: AuditLog, every: float) -> None:
+    """Sign a checkpoint whenever the log has grown, so that auditors always find a recent one
+    even if nobody asks. Several API processes may each sign: a checkpoint of a size already
+    signed is kept once."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            checkpoint = await anyio.to_thread.run_sync(audit.sign)
+            log.info("checkpoint signed", size=checkpoint.size)
+        except Exception:  # the next round tries again; the service keeps serving meanwhile
+            log.exception("checkpoint signing failed")
+
+
 def create_app(settings: Settings | None = None, ledger: Trustledger | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -109,9 +125,19 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         anyio.to_thread.current_default_thread_limiter().total_tokens = 128
         owned = ledger is None
         app.state.ledger = ledger or Trustledger(settings.ledger_env())
+        app.state.audit = AuditLog(cast(AuditStore, app.state.ledger.recorder), signer)
+        signing = (
+            asyncio.create_task(_sign_checkpoints(app.state.audit, every))
+            if (every := settings.audit_checkpoint_seconds)
+            else None
+        )
         try:
             yield
         finally:
+            if signing is not None:
+                signing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await signing
             if owned:
                 app.state.ledger.close()
 
@@ -130,6 +156,7 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
     app.state.signer = TokenSigner(
         key, settings.token_issuer, settings.token_audience, settings.token_minutes
     )
+    signer = audit_signer(settings)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Any) -> Response:
@@ -159,6 +186,7 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         accounts,
         contracts,
         kpis,
+        audit,
         notices,
         public_record,
         published_statistics,

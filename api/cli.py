@@ -1,15 +1,17 @@
 """The `trustledger` command: serve the API, seed the demo, add the first admin, import public
-data."""
+data, run the projection workers."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import uvicorn
 
@@ -17,11 +19,15 @@ from api.dfe_import import DfeImport, Outcome, PublicationImported, import_dfe
 from api.directory import SYSTEM
 from api.logs import configure_logging
 from api.ofsted import import_ofsted, read_file
+from api.security import audit_signer
 from api.settings import Settings
 from domain.account import Account
 from domain.actor import Actor, Role
 from domain.application import Trustledger
 from domain.errors import NotFound
+from projections import verifier
+from projections.audit_log import AuditStore, examine
+from projections.worker import BATCH, VIEWS, request_rebuild, run_workers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,13 +76,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             help="the admin recorded as importing them (default: the system)",
         )
 
+    project = commands.add_parser(
+        "project",
+        help="run the projection workers (dashboards, activity) until stopped",
+        description="A worker per view; where another process already runs a view's worker, "
+        "this one waits as its standby.",
+    )
+    project.add_argument(
+        "--rebuild",
+        metavar="VIEW",
+        choices=sorted(VIEWS),
+        help="build a new version of VIEW beside the one read, then switch reads to it",
+    )
+    project.add_argument(
+        "--view", dest="views", action="append", choices=sorted(VIEWS), help="only these views"
+    )
+    project.add_argument("--batch", type=int, default=BATCH, help="events per transaction")
+
+    verify = commands.add_parser(
+        "verify",
+        help="verify checkpoints and proofs, or examine the store for tampering",
+        description="checkpoint, inclusion and consistency need only the files the service "
+        "gave you and its public key (they are projections/verifier.py's checks); store "
+        "re-derives every leaf from the stored events of TRUSTLEDGER_DATABASE_URL.",
+    )
+    checks = verify.add_subparsers(dest="check", required=True)
+    verifier.add_checks(checks)
+    checks.add_parser("store", help="re-derive every leaf and signed root from the store")
+
     args = parser.parse_args(argv)
+    if args.command == "verify" and args.check != "store":
+        return verifier.run(args)
     configure_logging()
     if args.command == "serve":
         return _serve(args.host, args.port, args.workers)
     settings = Settings()
+    if args.command == "project":
+        return _project(settings, args.views or sorted(VIEWS), args.rebuild, args.batch)
     ledger = Trustledger(settings.ledger_env())
     try:
+        if args.command == "verify":
+            return _examine(ledger, audit_signer(settings).verifier_key, sys.stdout)
         if args.command == "import" and args.source == "dfe":
             return _import_dfe(ledger, args.files, args.admin, sys.stdout)
         if args.command == "import":
@@ -93,6 +133,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"admin {args.email} registered")
     finally:
         ledger.close()
+    return 0
+
+
+def _examine(ledger: Trustledger, verifier_key: str, out: TextIO) -> int:
+    findings = list(examine(cast(AuditStore, ledger.recorder), verifier_key))
+    for finding in findings:
+        print(f"{finding.kind}: {finding.detail}", file=out)
+    if findings:
+        print(f"{len(findings)} findings: the store is not the history its log recorded", file=out)
+        return 1
+    size = cast(AuditStore, ledger.recorder).audit_size()
+    print(f"every one of {size} leaves matches its stored event and every signed root", file=out)
     return 0
 
 
@@ -161,6 +213,18 @@ def _admin(ledger: Trustledger, email: str) -> Actor:
     if account.role is not Role.ADMIN or account.is_disabled:
         raise SystemExit(f"{email} is not an enabled admin account")
     return Actor(user_id=str(account.id), organisation_id=account.organisation_id, role=Role.ADMIN)
+
+
+def _project(settings: Settings, views: list[str], rebuild: str | None, batch: int) -> int:
+    env = settings.ledger_env()
+    if rebuild is not None:
+        version = request_rebuild(rebuild, env)
+        print(f"rebuilding {rebuild} as version {version}", flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    run_workers(views, env, stop, batch=batch)
+    return 0
 
 
 def _serve(host: str, port: int, workers: int) -> int:

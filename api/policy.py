@@ -78,6 +78,8 @@ POLICY: dict[str, Rule] = {
     # Interventions are the Secretary of State's and the DfE's acts, recorded from what they
     # published: the operator keeps them, as it imports Ofsted's tables.
     "public_record.record_intervention": _rule(Scope.ANYONE, AD),
+    # the audit log: hashes for anyone signed in; a leaf's event as its aggregate is read
+    "audit.read": _rule(Scope.ANYONE, C, P, AU, AD),
     # the directory
     "organisation.read": _rule(Scope.ANYONE, C, P, AU, AD),
     "organisation.register": _rule(Scope.ANYONE, AD),

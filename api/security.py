@@ -18,6 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from api.settings import Settings
+from projections.audit_log import Signer
+
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verifying against this when an account is unknown costs the same as a real check, so the
 # response time does not reveal which emails have accounts.
@@ -112,3 +115,13 @@ def load_signing_key(pem: bytes | None, path: Path | None, generate_at: Path) ->
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("the token signing key must be an Ed25519 private key")
     return key
+
+
+def audit_signer(settings: Settings) -> Signer:
+    """The audit log's checkpoint signer, with the key from the settings (or var/)."""
+    key = load_signing_key(
+        settings.audit_key.get_secret_value().encode() if settings.audit_key else None,
+        settings.audit_key_file,
+        settings.var_dir / "audit-signing-key.pem",
+    )
+    return Signer(settings.audit_origin, key)

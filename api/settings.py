@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     token_issuer: str = "trustledger"  # noqa: S105 - a name, not a secret
     token_audience: str = "trustledger-api"  # noqa: S105 - a name, not a secret
+    # The audit log's name (the first line of every checkpoint, and its key's name) and the
+    # Ed25519 key that signs its checkpoints: a PEM file, or the PEM itself. Unset, a key is
+    # generated under `var_dir`; it must live outside the database (DESIGN §3).
+    audit_origin: str = Field(default="trustledger.local/ledger", pattern=r"^[^\s+]+$")
+    audit_key_file: Path | None = None
+    audit_key: SecretStr | None = None
+    # How often the service signs a checkpoint of the log when it has grown (0: only on demand).
+    audit_checkpoint_seconds: float = Field(default=300.0, ge=0)
     # Demo accounts share a published password; they may sign in only in demo mode.
     demo_mode: bool = False
     max_body_bytes: int = Field(default=1_000_000, ge=1_024)

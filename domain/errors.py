@@ -178,6 +178,11 @@ class InterventionUnchanged(InvalidCommand):
     """A correction must change what the record says of the intervention."""
 
 
+class BeyondTheLog(InvalidCommand):
+    """A proof or checkpoint asked of tree sizes the audit log does not have (yet), or of sizes
+    in the wrong order."""
+
+
 # -- not found (HTTP 404) -----------------------------------------------------------------------
 
 

@@ -9,7 +9,8 @@ transparency-dev/merkle `proof/proof.go`, so storage only has to fetch hashes by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from projections.verifier import node_hash
@@ -140,3 +141,57 @@ def inclusion_proof(index: int, size: int, node: Callable[[NodeRef], bytes]) -> 
 def consistency_proof(size1: int, size2: int, node: Callable[[NodeRef], bytes]) -> list[bytes]:
     """The consistency proof from `size1` to `size2`, hashes fetched by `node`."""
     return [_resolve(n, node) for n in consistency_nodes(size1, size2)]
+
+
+def refs(proof_nodes: Iterable[ProofNode]) -> set[NodeRef]:
+    """Every stored subtree the given proof nodes are made of, to fetch them in one go."""
+    found: set[NodeRef] = set()
+    for proof_node in proof_nodes:
+        found.update(proof_node.parts if isinstance(proof_node, Ephemeral) else (proof_node,))
+    return found
+
+
+def frontier(size: int) -> list[NodeRef]:
+    """The perfect subtrees whose row makes up the tree of `size` leaves, left to right."""
+    return _perfect_cover(0, size)
+
+
+class Frontier:
+    """A growing tree as the row of its perfect subtrees' hashes: all that appending a leaf
+    or computing the root needs.
+
+    Leaf `i` completes one perfect subtree for each trailing 1 bit of `i`; its left sibling
+    at that level is the last subtree in the row, so the row works as a stack.
+    """
+
+    def __init__(self, size: int = 0, hashes: Iterable[bytes] = ()) -> None:
+        self.size = size
+        self.hashes = list(hashes)
+        if len(self.hashes) != size.bit_count():
+            raise ValueError(f"a tree of {size} leaves has {size.bit_count()} frontier hashes")
+
+    def push(self, digest: bytes) -> list[tuple[NodeRef, bytes]]:
+        """Append a leaf hash; the interior nodes it completes, lowest first."""
+        index, level = self.size, 0
+        completed: list[tuple[NodeRef, bytes]] = []
+        while index >> level & 1:
+            digest = node_hash(self.hashes.pop(), digest)
+            level += 1
+            completed.append((NodeRef(level, index >> level), digest))
+        self.hashes.append(digest)
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        """RFC 9162's root: the row hashed from the right (SHA-256 of nothing when empty)."""
+        if not self.hashes:
+            return hashlib.sha256(b"").digest()
+        *rest, digest = self.hashes
+        for left in reversed(rest):
+            digest = node_hash(left, digest)
+        return digest
+
+
+def root(size: int, node: Callable[[NodeRef], bytes]) -> bytes:
+    """The root of the tree of `size` leaves, from its frontier's stored hashes."""
+    return Frontier(size, [node(ref) for ref in frontier(size)]).root()

@@ -1,7 +1,16 @@
 """Verify Trustledger's audit log without Trustledger: Merkle proofs and signed checkpoints.
 
 This one file is the auditor's tool (DESIGN §3). It imports only the standard library and
-`cryptography`, so it can be copied out of the project and used on its own.
+`cryptography`, so it can be copied out of the project and used on its own:
+
+    python verifier.py checkpoint --key KEY checkpoint.json
+    python verifier.py inclusion --key KEY --checkpoint checkpoint.json --leaf leaf.json \
+        --proof inclusion.json
+    python verifier.py consistency --key KEY --old kept.json --new latest.json \
+        --proof consistency.json
+
+KEY is the verifier key the service publishes (GET /audit/public-key), or a file holding it;
+the JSON files are the service's answers as saved (a checkpoint may also be the bare note).
 
 - Hashing and proofs follow RFC 9162 §2.1: leaves and interior nodes are hashed with
   distinct prefixes so that a leaf can never be passed off as a node (second preimages).
@@ -14,11 +23,16 @@ that a caller could forget to test.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
 import hashlib
+import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -91,6 +105,39 @@ def root_hash(leaves: Sequence[bytes]) -> bytes:
     while stack:
         root = node_hash(stack.pop(), root)
     return root
+
+
+# --- Trustledger's leaves ------------------------------------------------------------------
+
+# Leaf inputs open with a name and a version, so that a leaf can never be read as another
+# kind of record, and a later encoding can be told from this one.
+EVENT_LEAF_TAG = b"trustledger/event/v1\x00"
+
+
+def event_leaf(position: int, aggregate_id: bytes, version: int, topic: str, state: bytes) -> bytes:
+    """The leaf input for one stored event: what its leaf hash commits to.
+
+    Tag, then the event's position in the log (notification id), its aggregate's 16-byte id
+    and its version, each big-endian 8 bytes where a number; then the topic's UTF-8 bytes
+    behind a 2-byte length, and last the state exactly as stored (after any compression or
+    encryption), which needs no length because nothing follows it.
+    """
+    if len(aggregate_id) != 16:
+        raise ProofError("an aggregate id is 16 bytes")
+    encoded_topic = topic.encode()
+    if len(encoded_topic) > 0xFFFF:
+        raise ProofError("an event topic is at most 65535 bytes")
+    return b"".join(
+        (
+            EVENT_LEAF_TAG,
+            position.to_bytes(8, "big"),
+            aggregate_id,
+            version.to_bytes(8, "big"),
+            len(encoded_topic).to_bytes(2, "big"),
+            encoded_topic,
+            state,
+        )
+    )
 
 
 # --- RFC 9162 §2.1.3.2 and §2.1.4.2 verification ------------------------------------------
@@ -345,3 +392,133 @@ def open_checkpoint(note: str, verifier_key: str) -> Checkpoint:
     if not verified:
         raise SignatureError(f"note carries no signature by {name}")
     return _parse_checkpoint(body)
+
+
+# --- The command line ---------------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    path = Path(value)
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else value.strip()
+
+
+def _json(path: str) -> dict[str, Any]:
+    try:
+        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ProofError(f"{path}: {error}") from error
+    if not isinstance(loaded, dict):
+        raise ProofError(f"{path}: not a JSON object")
+    return loaded
+
+
+def _note(path: str) -> str:
+    """A checkpoint file: the service's JSON answer, or the signed note itself."""
+    text = Path(path).read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        note = _json(path).get("checkpoint")
+        if not isinstance(note, str):
+            raise ProofError(f"{path}: no checkpoint note in it")
+        return note
+    return text
+
+
+def _hashes(document: dict[str, Any], field: str) -> list[bytes]:
+    values = document.get(field)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ProofError(f"the proof has no list of base64 hashes in {field!r}")
+    return [_decode_base64(v, field) for v in values]
+
+
+def _number(document: dict[str, Any], field: str) -> int:
+    value = document.get(field)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProofError(f"{field!r} is not a whole number")
+    return value
+
+
+def _check_event(leaf: bytes, event: dict[str, Any]) -> None:
+    """The event shown beside a leaf must be the one the leaf's bytes encode."""
+    aggregate = event.get("aggregate_id")
+    topic = event.get("topic")
+    if not isinstance(aggregate, str) or not isinstance(topic, str):
+        raise ProofError("the event beside the leaf lacks its aggregate id or topic")
+    try:
+        aggregate_bytes = bytes.fromhex(aggregate.replace("-", ""))
+    except ValueError as error:
+        raise ProofError("the event's aggregate id is not a UUID") from error
+    expected = event_leaf(
+        _number(event, "position"),
+        aggregate_bytes,
+        _number(event, "aggregate_version"),
+        topic,
+        _decode_base64(str(event.get("state")), "event state"),
+    )
+    if expected != leaf:
+        raise ProofError("the event shown is not the event the leaf commits to")
+
+
+def _verify(arguments: argparse.Namespace) -> str:
+    key = _text(arguments.key)
+    if arguments.check == "checkpoint":
+        checkpoint = open_checkpoint(_note(arguments.note), key)
+        return f"checkpoint of {checkpoint.origin}: {checkpoint.size} leaves, signature good"
+    if arguments.check == "inclusion":
+        checkpoint = open_checkpoint(_note(arguments.checkpoint), key)
+        leaf_document = _json(arguments.leaf)
+        leaf = _decode_base64(str(leaf_document.get("leaf_input")), "leaf_input")
+        if isinstance(leaf_document.get("event"), dict):
+            _check_event(leaf, leaf_document["event"])
+        index = _number(leaf_document, "leaf_index")
+        proof = _json(arguments.proof)
+        if _number(proof, "tree_size") != checkpoint.size or _number(proof, "leaf_index") != index:
+            raise ProofError("the proof is for another leaf or tree size than the checkpoint's")
+        verify_inclusion(
+            leaf_hash(leaf), index, checkpoint.size, _hashes(proof, "audit_path"), checkpoint.root
+        )
+        return (
+            f"leaf {index} is in the log of {checkpoint.size} leaves signed by {checkpoint.origin}"
+        )
+    old = open_checkpoint(_note(arguments.old), key)
+    new = open_checkpoint(_note(arguments.new), key)
+    if old.origin != new.origin:
+        raise ProofError(f"the checkpoints are of two logs: {old.origin} and {new.origin}")
+    proof = _json(arguments.proof)
+    if _number(proof, "first") != old.size or _number(proof, "second") != new.size:
+        raise ProofError("the proof is between other sizes than the two checkpoints'")
+    verify_consistency(old.size, new.size, _hashes(proof, "consistency"), old.root, new.root)
+    return f"the log of {new.size} leaves extends the one of {old.size} you kept"
+
+
+def add_checks(checks: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The verifier's checks, as subcommands of its own or of `trustledger verify`."""
+    single = checks.add_parser("checkpoint", help="check a checkpoint's signature")
+    single.add_argument("note", help="the checkpoint (JSON answer or signed note)")
+    inclusion = checks.add_parser("inclusion", help="check that an event is in a checkpoint")
+    inclusion.add_argument("--checkpoint", required=True)
+    inclusion.add_argument("--leaf", required=True, help="GET /audit/leaves/{index}, saved")
+    inclusion.add_argument("--proof", required=True, help="GET /audit/proof/inclusion, saved")
+    consistency = checks.add_parser(
+        "consistency", help="check that a newer checkpoint extends one you kept"
+    )
+    consistency.add_argument("--old", required=True, help="the checkpoint you kept")
+    consistency.add_argument("--new", required=True, help="the newer checkpoint")
+    consistency.add_argument("--proof", required=True, help="GET /audit/proof/consistency")
+    for each in (single, inclusion, consistency):
+        each.add_argument("--key", required=True, help="the verifier key, or a file holding it")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Print what was proved and return 0, or what failed and return 1."""
+    try:
+        print(f"verified: {_verify(arguments)}")
+    except (ProofError, OSError) as error:
+        print(f"NOT VERIFIED: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="verifier", description=__doc__)
+    add_checks(parser.add_subparsers(dest="check", required=True))
+    sys.exit(run(parser.parse_args()))

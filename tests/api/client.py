@@ -387,6 +387,26 @@ class Client:
         parts = [("file", (name, content, "text/csv")) for name, content in files]
         return self.http.post("/imports/dfe", files=parts)
 
+    # -- the audit log --------------------------------------------------------------------------
+
+    def public_key(self) -> httpx.Response:
+        return self.get("/audit/public-key")
+
+    def checkpoint(self) -> httpx.Response:
+        return self.get("/audit/checkpoint")
+
+    def checkpoints(self, **params: Any) -> httpx.Response:
+        return self.get("/audit/checkpoints", **params)
+
+    def leaf(self, index: int) -> httpx.Response:
+        return self.get(f"/audit/leaves/{index}")
+
+    def inclusion_proof(self, index: int, size: int) -> httpx.Response:
+        return self.get("/audit/proof/inclusion", index=index, size=size)
+
+    def consistency_proof(self, first: int, second: int) -> httpx.Response:
+        return self.http.get("/audit/proof/consistency", params={"from": first, "to": second})
+
 
 def _if_match(etag: str | None) -> dict[str, str]:
     return {} if etag is None else {"If-Match": etag}

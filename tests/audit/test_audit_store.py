@@ -1,0 +1,316 @@
+"""The audit log as each store keeps it: a leaf for every event, committed with it, and every
+kind of tampering with the stored events found and located.
+
+Each spec runs on SQLite and on PostgreSQL. Tampering is done the way an insider with the
+database's password would: plain SQL against the tables, behind the application's back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any, cast
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from api.directory import ensure_organisation
+from api.settings import Settings
+from domain.application import Trustledger
+from domain.errors import BeyondTheLog, NotFound
+from domain.organisation import OrganisationKind
+from projections.audit_log import AuditLog, AuditStore, Finding, Signer, examine
+from projections.verifier import (
+    ProofError,
+    leaf_hash,
+    open_checkpoint,
+    root_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from tests.conftest import STORES, settings_for
+
+TRUSTS = [f"Children's Trust number {n}" for n in range(13)]
+
+
+@pytest.fixture(params=STORES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from settings_for(request.param, tmp_path)
+
+
+@pytest.fixture
+def ledger(settings: Settings) -> Iterator[Trustledger]:
+    ledger = Trustledger(settings.ledger_env())
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+@pytest.fixture
+def audit(ledger: Trustledger) -> AuditLog:
+    return AuditLog(cast(AuditStore, ledger.recorder), Signer("trustledger.test/log", KEY))
+
+
+KEY = Ed25519PrivateKey.generate()
+
+
+def register(ledger: Trustledger, names: list[str]) -> None:
+    for name in names:
+        ensure_organisation(ledger, name, OrganisationKind.TRUST)
+
+
+def leaf_inputs(ledger: Trustledger) -> list[bytes]:
+    """Every leaf input rebuilt from the notification log, as an outsider would."""
+    store = cast(AuditStore, ledger.recorder)
+    return [
+        leaf.event.leaf_input() for leaf in store.audit_leaves(0, 10_000) if leaf.event is not None
+    ]
+
+
+def execute(settings: Settings, ledger: Trustledger, sql: str, *params: Any) -> None:
+    """Run SQL against the ledger's tables directly, as someone with the password could.
+
+    `stored_events` stands for the events table, whatever the store calls it."""
+    events = ledger.recorder.events_table_name  # type: ignore[attr-defined]
+    sql = sql.replace("stored_events", events)
+    if settings.is_postgres:
+        assert settings.database_url is not None
+        with psycopg.connect(settings.database_url, autocommit=True) as pg:
+            pg.execute(f'SET search_path TO "{settings.database_schema}"')
+            pg.execute(sql.replace("?", "%s"), params)
+        return
+    with closing(sqlite3.connect(settings.var_dir / "trustledger.sqlite3")) as lite, lite:
+        lite.execute(sql.replace("notification_id = ?", "rowid = ?"), params)
+
+
+def findings(ledger: Trustledger, audit: AuditLog) -> list[Finding]:
+    return list(examine(cast(AuditStore, ledger.recorder), audit.signer.verifier_key))
+
+
+# -- the log --------------------------------------------------------------------------------
+
+
+def test_every_event_is_a_leaf_in_log_order_and_the_tree_is_rfc_9162s(
+    ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS)
+
+    events = ledger.recorder.select_notifications(None, 10_000)
+    assert audit.size() == len(events) == len(TRUSTS)
+    leaves = cast(AuditStore, ledger.recorder).audit_leaves(0, 10_000)
+    assert [leaf.index for leaf in leaves] == list(range(len(events)))
+    assert [leaf.position for leaf in leaves] == [event.id for event in events]
+    assert all(leaf.hash == leaf_hash(leaf.event.leaf_input()) for leaf in leaves if leaf.event)
+    # The root the service signs, from its stored subtrees, is the RFC's root of the leaves.
+    for size in range(1, len(events) + 1):
+        assert audit.root(size) == root_hash(leaf_inputs(ledger)[:size])
+
+
+def test_leaves_record_when_the_ledger_learnt_each_event(
+    ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS[:3])
+    store = cast(AuditStore, ledger.recorder)
+    first, second, third = store.audit_leaves(0, 3)
+
+    assert first.recorded_at <= second.recorded_at <= third.recorded_at
+    assert store.position_at(second.recorded_at) == second.position
+    assert store.position_at(first.recorded_at.replace(year=2000)) == 0
+
+
+def test_proofs_from_stored_subtrees_verify_against_a_signed_checkpoint(
+    ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS[:5])
+    kept = open_checkpoint(audit.sign().note, audit.signer.verifier_key)
+    register(ledger, TRUSTS[5:])
+    latest = open_checkpoint(audit.sign().note, audit.signer.verifier_key)
+
+    assert (kept.size, latest.size) == (5, len(TRUSTS))
+    verify_consistency(
+        kept.size,
+        latest.size,
+        audit.consistency_proof(kept.size, latest.size),
+        kept.root,
+        latest.root,
+    )
+    for index, leaf in enumerate(leaf_inputs(ledger)):
+        proof = audit.inclusion_proof(index, latest.size)
+        verify_inclusion(leaf_hash(leaf), index, latest.size, proof, latest.root)
+
+
+def test_a_checkpoint_is_signed_once_per_size_and_kept(
+    ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS[:2])
+    first = audit.sign()
+    assert audit.sign() == first
+    register(ledger, TRUSTS[2:4])
+    second = audit.sign()
+
+    assert [c.size for c in audit.checkpoints(None, 10)] == [4, 2]
+    assert [c.size for c in audit.checkpoints(4, 10)] == [2]
+    assert second.signed_at >= first.signed_at
+
+
+def test_proofs_are_refused_for_sizes_the_log_does_not_have(
+    ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS[:3])
+
+    with pytest.raises(BeyondTheLog):
+        audit.inclusion_proof(0, 4)
+    with pytest.raises(BeyondTheLog):
+        audit.inclusion_proof(3, 3)
+    with pytest.raises(BeyondTheLog):
+        audit.consistency_proof(3, 2)
+    with pytest.raises(BeyondTheLog):
+        audit.consistency_proof(0, 3)
+    with pytest.raises(NotFound):
+        audit.leaf(3)
+
+
+# -- tampering ------------------------------------------------------------------------------
+
+
+def test_an_untouched_store_has_no_findings(ledger: Trustledger, audit: AuditLog) -> None:
+    register(ledger, TRUSTS)
+    audit.sign()
+
+    assert findings(ledger, audit) == []
+
+
+def test_an_event_whose_stored_bytes_were_updated_is_found_and_located(
+    settings: Settings, ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS)
+    audit.sign()
+    victim = cast(AuditStore, ledger.recorder).audit_leaves(6, 1)[0]
+    assert victim.event is not None
+    forged = victim.event.state.replace(b"number 6", b"number 9")
+
+    execute(
+        settings,
+        ledger,
+        "UPDATE stored_events SET state = ? WHERE notification_id = ?",
+        forged,
+        victim.position,
+    )
+
+    [finding] = findings(ledger, audit)
+    assert (finding.kind, finding.leaf_index, finding.position) == (
+        "altered",
+        6,
+        victim.position,
+    )
+
+
+def test_a_deleted_event_is_found_and_located(
+    settings: Settings, ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS)
+    victim = cast(AuditStore, ledger.recorder).audit_leaves(4, 1)[0]
+
+    execute(
+        settings, ledger, "DELETE FROM stored_events WHERE notification_id = ?", victim.position
+    )
+
+    [finding] = findings(ledger, audit)
+    assert (finding.kind, finding.leaf_index, finding.position) == (
+        "deleted",
+        4,
+        victim.position,
+    )
+
+
+def test_a_forged_event_inserted_behind_the_ledgers_back_is_found(
+    settings: Settings, ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS[:3])
+    genuine = cast(AuditStore, ledger.recorder).audit_leaves(0, 1)[0].event
+    assert genuine is not None
+    forged_id = "0" * 31 + "1"
+    if settings.is_postgres:
+        execute(
+            settings,
+            ledger,
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+            "VALUES (?::uuid, 1, ?, ?)",
+            forged_id,
+            genuine.topic,
+            genuine.state,
+        )
+    else:
+        execute(
+            settings,
+            ledger,
+            "INSERT INTO stored_events VALUES (?, 1, ?, ?)",
+            forged_id,
+            genuine.topic,
+            genuine.state,
+        )
+
+    [finding] = findings(ledger, audit)
+    assert finding.kind == "unlogged"
+    assert finding.position == genuine.position + 3
+
+
+def test_leaves_rewritten_to_match_an_altered_event_break_the_signed_root(
+    settings: Settings, ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS)
+    audit.sign()
+    victim = cast(AuditStore, ledger.recorder).audit_leaves(2, 1)[0]
+    assert victim.event is not None
+    forged = victim.event.state.replace(b"number 2", b"number 7")
+    execute(
+        settings,
+        ledger,
+        "UPDATE stored_events SET state = ? WHERE notification_id = ?",
+        forged,
+        victim.position,
+    )
+    rebuilt = type(victim.event)(
+        victim.position,
+        victim.event.aggregate_id,
+        victim.event.version,
+        victim.event.topic,
+        forged,
+    )
+    execute(
+        settings,
+        ledger,
+        "UPDATE audit_leaves SET leaf_hash = ? WHERE leaf_index = ?",
+        leaf_hash(rebuilt.leaf_input()),
+        2,
+    )
+
+    [finding] = findings(ledger, audit)
+    assert finding.kind == "root"
+    assert f"first {len(TRUSTS)} leaves" in finding.detail
+    # And the proofs the service now serves from its tampered tables fail the auditor's check.
+    kept = open_checkpoint(audit.checkpoints(None, 1)[0].note, audit.signer.verifier_key)
+    with pytest.raises(ProofError):
+        verify_inclusion(
+            leaf_hash(rebuilt.leaf_input()),
+            2,
+            kept.size,
+            audit.inclusion_proof(2, kept.size),
+            kept.root,
+        )
+
+
+def test_a_checkpoint_not_signed_with_the_published_key_is_a_finding(
+    ledger: Trustledger, audit: AuditLog
+) -> None:
+    register(ledger, TRUSTS[:2])
+    impostor = AuditLog(audit.store, Signer("trustledger.test/log", Ed25519PrivateKey.generate()))
+    impostor.sign()
+
+    [finding] = findings(ledger, audit)
+    assert finding.kind == "root"
+    assert "checkpoint of size 2" in finding.detail
