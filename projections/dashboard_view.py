@@ -1,0 +1,280 @@
+"""The dashboard view's tables, its projection, and the reads the API serves from them.
+
+Three tables, each read by its key in one query:
+- `dashboard_contracts`: per contract, its dashboard and its portfolio row (JSON), with the
+  parties' organisation ids beside them for the API's authorisation;
+- `dashboard_authorities`: per local authority, its Ofsted record and latest overall grade,
+  joined to a contract by its ONS code;
+- `dashboard_members`: which contract or authority each aggregate belongs to, and the version
+  the stored rows were made from, so that a worker restarted mid-stream reloads exactly the
+  aggregates the rows were made from (`repository.get(id, version=...)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.application import Trustledger
+from domain.indicator_series import IndicatorSeries
+from domain.inspection import Grade, Inspection
+from domain.ledger import LedgerAggregate
+from domain.performance_notice import PerformanceNotice
+from domain.service_contract import ContractStatus, ServiceContract
+from projections.dashboard import (
+    FOLDED_KINDS,
+    ActionLine,
+    ContractDashboard,
+    Folded,
+    MeetingLine,
+    OfstedRecord,
+    PortfolioRow,
+    owner_of,
+    rows_of,
+    status_on,
+)
+from projections.view_projection import ViewProjection, event_topics
+from projections.view_store import Row, Table, ViewSpec, ViewStore, versioned
+
+DASHBOARD = ViewSpec(
+    name="dashboard",
+    tables=(
+        Table(
+            name="dashboard_contracts",
+            columns=(
+                ("contract_id", "TEXT NOT NULL"),
+                ("council_organisation_id", "TEXT NOT NULL"),
+                ("trust_organisation_id", "TEXT NOT NULL"),
+                ("ons_code", "TEXT NOT NULL"),
+                ("dashboard", "TEXT NOT NULL"),
+                ("portfolio", "TEXT NOT NULL"),
+            ),
+            key=("contract_id",),
+        ),
+        Table(
+            name="dashboard_authorities",
+            columns=(
+                ("ons_code", "TEXT NOT NULL"),
+                ("latest_grade", "TEXT"),
+                ("ofsted", "TEXT NOT NULL"),
+            ),
+            key=("ons_code",),
+        ),
+        Table(
+            name="dashboard_members",
+            columns=(
+                ("aggregate_id", "TEXT NOT NULL"),
+                ("owner", "TEXT NOT NULL"),
+                ("version", "BIGINT NOT NULL"),
+            ),
+            key=("aggregate_id",),
+            indexes=(("owner",),),
+        ),
+    ),
+)
+
+
+class DashboardProjection(ViewProjection):
+    spec = DASHBOARD
+    topics = event_topics(*FOLDED_KINDS)
+
+    def __init__(self, view: ViewStore, *, ledger: Trustledger, version: int) -> None:
+        super().__init__(view, ledger=ledger, version=version)
+        self.folded = Folded()
+        self.loaded: set[str] = set()
+        self._members = versioned("dashboard_members", version)
+
+    def forget(self) -> None:
+        self.folded = Folded()
+        self.loaded = set()
+
+    def rows_for(
+        self, events: Sequence[tuple[LedgerAggregate.Event, int]]
+    ) -> Mapping[str, Sequence[Row]]:
+        changed: dict[UUID, str] = {}
+        for event, _ in events:
+            owner = self._owner(event)
+            if owner is None:
+                continue
+            self._load(owner)
+            aggregate = self.folded.apply(event)
+            if aggregate is not None:
+                changed[aggregate.id] = owner
+        contracts, authorities = rows_of(self.folded, set(changed.values()))
+        return {
+            "dashboard_contracts": [
+                (
+                    str(contract_id),
+                    dashboard.council.organisation_id,
+                    dashboard.trust.organisation_id,
+                    dashboard.ons_code,
+                    dashboard.model_dump_json(),
+                    portfolio.model_dump_json(),
+                )
+                for contract_id, (dashboard, portfolio) in contracts.items()
+            ],
+            "dashboard_authorities": [
+                (
+                    ons_code,
+                    None if record.latest_grade is None else record.latest_grade.value,
+                    record.model_dump_json(),
+                )
+                for ons_code, record in authorities.items()
+            ],
+            "dashboard_members": [
+                (str(aggregate_id), owner, self.folded.aggregates[aggregate_id].version)
+                for aggregate_id, owner in changed.items()
+            ],
+        }
+
+    def _owner(self, event: LedgerAggregate.Event) -> str | None:
+        if isinstance(event, ServiceContract.Drafted):
+            return str(event.originator_id)
+        if isinstance(event, IndicatorSeries.Started | PerformanceNotice.Issued):
+            return str(event.contract_id)
+        if isinstance(event, Inspection.Recorded):
+            return event.ons_code
+        known = self.folded.aggregates.get(event.originator_id)
+        if known is not None:
+            return owner_of(known)
+        found = self.view.query(
+            "SELECT owner FROM {members} WHERE aggregate_id=?",
+            (str(event.originator_id),),
+            members=self._members,
+        )
+        return str(found[0]["owner"]) if found else None
+
+    def _load(self, owner: str) -> None:
+        """The aggregates of a contract or authority as the stored rows were made from them."""
+        if owner in self.loaded:
+            return
+        for member in self.view.query(
+            "SELECT aggregate_id, version FROM {members} WHERE owner=?",
+            (owner,),
+            members=self._members,
+        ):
+            aggregate_id = UUID(member["aggregate_id"])
+            if aggregate_id not in self.folded.aggregates:
+                aggregate: LedgerAggregate = self.ledger.repository.get(
+                    aggregate_id, version=member["version"]
+                )
+                assert isinstance(
+                    aggregate, ServiceContract | IndicatorSeries | PerformanceNotice | Inspection
+                )
+                self.folded.add(aggregate)
+        self.loaded.add(owner)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+class Dashboard(BaseModel):
+    """A contract's dashboard as read on a day: the stored row, its authority's Ofsted record,
+    and what that day decides."""
+
+    model_config = ConfigDict(frozen=True)
+
+    today: date
+    contract: ContractDashboard
+    ofsted: OfstedRecord | None
+    status: ContractStatus
+    overdue_returns: dict[str, list[str]]  # by KPI code, the periods overdue
+    overdue_notices: list[UUID]
+    next_meeting: MeetingLine | None
+    overdue_actions: list[ActionLine]
+
+    @classmethod
+    def on(cls, today: date, contract: ContractDashboard, ofsted: OfstedRecord | None) -> Dashboard:
+        governance = contract.governance
+        return cls(
+            today=today,
+            contract=contract,
+            ofsted=ofsted,
+            status=contract.status(today),
+            overdue_returns={
+                kpi.code: overdue for kpi in contract.kpis if (overdue := kpi.overdue(today))
+            },
+            overdue_notices=[n.notice_id for n in contract.open_notices if n.is_overdue(today)],
+            next_meeting=next(
+                (m for m in governance.scheduled_meetings if m.scheduled_for >= today), None
+            ),
+            overdue_actions=[a for a in governance.open_actions if a.due_on < today],
+        )
+
+
+class PortfolioLine(BaseModel):
+    """One contract in the portfolio as read on a day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: PortfolioRow
+    status: ContractStatus
+    overdue_returns: int
+    overdue_notices: int
+    latest_ofsted_grade: Grade | None
+
+
+class DashboardReader:
+    """The reads of the dashboard view; each is one indexed query."""
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    def position(self) -> int:
+        """The last log position the dashboards read now have taken in."""
+        return self.store.position(DASHBOARD.name)
+
+    def dashboard(self, contract_id: UUID, today: date) -> Dashboard | None:
+        found = self.store.query(
+            "SELECT c.dashboard, a.ofsted FROM {dashboard_contracts} c "
+            "LEFT JOIN {dashboard_authorities} a ON a.ons_code = c.ons_code "
+            "WHERE c.contract_id=?",
+            (str(contract_id),),
+        )
+        if not found:
+            return None
+        [row] = found
+        return Dashboard.on(
+            today,
+            ContractDashboard.model_validate_json(row["dashboard"]),
+            None if row["ofsted"] is None else OfstedRecord.model_validate_json(row["ofsted"]),
+        )
+
+    def portfolio(self, contract_ids: Iterable[UUID] | None, today: date) -> list[PortfolioLine]:
+        """The given contracts (every contract for None), in the order of council and title."""
+        statement = (
+            "SELECT c.portfolio, a.latest_grade FROM {dashboard_contracts} c "
+            "LEFT JOIN {dashboard_authorities} a ON a.ons_code = c.ons_code"
+        )
+        params: list[str] = []
+        if contract_ids is not None:
+            params = [str(i) for i in contract_ids]
+            if not params:
+                return []
+            statement += f" WHERE c.contract_id IN ({', '.join('?' for _ in params)})"
+        lines = [
+            _portfolio_line(
+                PortfolioRow.model_validate_json(row["portfolio"]), row["latest_grade"], today
+            )
+            for row in self.store.query(statement, params)
+        ]
+        return sorted(lines, key=lambda line: (line.row.council, line.row.title))
+
+    def ofsted(self, ons_code: str) -> OfstedRecord | None:
+        found = self.store.query(
+            "SELECT ofsted FROM {dashboard_authorities} WHERE ons_code=?", (ons_code,)
+        )
+        return OfstedRecord.model_validate_json(found[0]["ofsted"]) if found else None
+
+
+def _portfolio_line(row: PortfolioRow, grade: str | None, today: date) -> PortfolioLine:
+    return PortfolioLine(
+        row=row,
+        status=status_on(row.statuses, today),
+        overdue_returns=sum(due < today for due in row.owed_due_on),
+        overdue_notices=sum(today >= first for first in row.notices_overdue_from),
+        latest_ofsted_grade=None if grade is None else Grade(grade),
+    )

@@ -1,0 +1,342 @@
+"""Where views keep their rows: tables beside the ledger's, in the same database, written in the
+same transaction as the view's tracking position (DESIGN §4), with one recorder per store.
+
+Each view's tables exist in versions (`dashboard_contracts_v1`, `_v2`...). `view_versions`
+records which version is read and which, if any, is being rebuilt; readers query a plain SQL view
+named after the table (`dashboard_contracts`) that the switch re-points in the same transaction
+that records the new current version, so a reader sees the old rows or the new, never a mix.
+
+The tracking position of a version is the library's tracking row named `{view}_v{version}`. Its
+single-row upsert refuses to move backwards (it raises `IntegrityError`), so a transaction
+carrying rows for events already tracked fails whole: a re-delivered event changes nothing.
+"""
+
+from __future__ import annotations
+
+import string
+import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
+
+SqlValue = str | int | None
+Row = tuple[SqlValue, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A view's table: its columns (SQL types both stores accept), key and secondary indexes."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    name: str
+    tables: tuple[Table, ...]
+
+    def table(self, name: str) -> Table:
+        [found] = [t for t in self.tables if t.name == name]
+        return found
+
+
+@dataclass(frozen=True)
+class Versions:
+    current: int
+    building: int | None
+
+
+def versioned(table: str, version: int) -> str:
+    return f"{table}_v{version}"
+
+
+def tracking_name(view: str, version: int) -> str:
+    return f"{view}_v{version}"
+
+
+class ViewStore(TrackingRecorder, ABC):
+    """The view tables of one database, whichever store it is."""
+
+    placeholder = "?"
+    tracking_table = "tracking"
+
+    @abstractmethod
+    def _name(self, name: str) -> str:
+        """A table's name as queries must write it (schema-qualified on PostgreSQL)."""
+
+    @abstractmethod
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        """A cursor in a transaction of the view's database."""
+
+    @abstractmethod
+    def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def _serialise_setup(self, cursor: Any) -> None:
+        """Make concurrent setups of the same view (two workers starting together) wait for
+        each other, so that the second sees the first's tables rather than racing it."""
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def prepare(self, view: ViewSpec) -> Versions:
+        """Create the view's first version and its read views unless they exist; its versions."""
+        with self._transaction(commit=True) as c:
+            self._serialise_setup(c)
+            self._execute(
+                c,
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {view_versions} (view TEXT PRIMARY KEY, "
+                    "current_version BIGINT NOT NULL, building_version BIGINT)"
+                ),
+            )
+            versions = self._versions(c, view.name)
+            if versions is None:
+                versions = Versions(current=1, building=None)
+                self._execute(
+                    c,
+                    self._sql("INSERT INTO {view_versions} VALUES (?, 1, NULL)"),
+                    (view.name,),
+                )
+                self._create_tables(c, view, 1)
+                self._point_read_views(c, view, 1)
+        return versions
+
+    def versions(self, view: str) -> Versions:
+        with self._transaction(commit=False) as c:
+            found = self._versions(c, view)
+        if found is None:
+            raise LookupError(f"the view {view} has not been prepared")
+        return found
+
+    def begin_rebuild(self, view: ViewSpec) -> int:
+        """The version being rebuilt beside the current one, begun now unless one is under way
+        (a rebuild interrupted resumes from its own tracking)."""
+        with self._transaction(commit=True) as c:
+            self._serialise_setup(c)
+            versions = self._versions(c, view.name)
+            assert versions is not None, "prepare the view first"
+            if versions.building is not None:
+                return versions.building
+            building = versions.current + 1
+            self._create_tables(c, view, building)
+            self._execute(
+                c,
+                self._sql("UPDATE {view_versions} SET building_version=? WHERE view=?"),
+                (building, view.name),
+            )
+        return building
+
+    def switch(self, view: ViewSpec, version: int) -> None:
+        """Make a rebuilt version the one read, atomically, and drop the version it replaces."""
+        with self._transaction(commit=True) as c:
+            self._serialise_setup(c)
+            versions = self._versions(c, view.name)
+            assert versions is not None
+            assert versions.building == version, versions
+            self._execute(
+                c,
+                self._sql(
+                    "UPDATE {view_versions} SET current_version=?, building_version=NULL "
+                    "WHERE view=?"
+                ),
+                (version, view.name),
+            )
+            self._point_read_views(c, view, version)
+            for table in view.tables:
+                self._execute(
+                    c,
+                    self._sql(
+                        "DROP TABLE IF EXISTS {old}", old=versioned(table.name, versions.current)
+                    ),
+                )
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def write(
+        self,
+        view: ViewSpec,
+        version: int,
+        rows: Mapping[str, Sequence[Row]],
+        tracking: Tracking,
+    ) -> None:
+        """Upsert rows into a version's tables and move its tracking, in one transaction."""
+        with self._transaction(commit=True) as c:
+            for table_name, table_rows in rows.items():
+                if table_rows:
+                    table = view.table(table_name)
+                    self._executemany(c, self._upsert(table, version), table_rows)
+            self._insert_tracking_in(c, tracking)
+
+    def _upsert(self, table: Table, version: int) -> str:
+        columns = table.column_names
+        updates = [c for c in columns if c not in table.key]
+        return self._sql(
+            "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({key}) {then}",
+            table=versioned(table.name, version),
+            raw={
+                "columns": ", ".join(columns),
+                "values": ", ".join("?" for _ in columns),
+                "key": ", ".join(table.key),
+                "then": "DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in updates)
+                if updates
+                else "DO NOTHING",
+            },
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def tracked(self, view: str, version: int) -> int:
+        """The last position a version has taken in (0 for none)."""
+        return self.max_tracking_id(tracking_name(view, version)) or 0
+
+    def position(self, view: str) -> int:
+        """The last position the version now read has taken in (0 for none), in one query."""
+        found = self.query(
+            "SELECT t.notification_id FROM {tracking} t JOIN {view_versions} v "
+            "ON t.application_name = v.view || '_v' || v.current_version WHERE v.view=?",
+            (view,),
+            tracking=self.tracking_table,
+        )
+        return int(found[0]["notification_id"]) if found else 0
+
+    def query(
+        self, statement: str, params: Sequence[SqlValue] = (), **tables: str
+    ) -> list[dict[str, Any]]:
+        """Rows of one statement whose table names are in braces (`_sql`)."""
+        with self._transaction(commit=False) as c:
+            self._execute(c, self._sql(statement, raw=None, **tables), params)
+            return [dict(row) for row in c.fetchall()]
+
+    def _sql(self, template: str, *, raw: Mapping[str, str] | None = None, **tables: str) -> str:
+        """A statement from a template whose braced names are tables: "{view_versions}" as
+        itself, "{members}" as the table `members=` names, each qualified for the store; `raw`
+        fills in lists of columns. Every name comes from a `ViewSpec` or this module, never
+        from a request, which is why building SQL from them is safe."""
+        names = {n: self._name(tables.get(n, n)) for n in _braced_names(template)}
+        return template.format(**{**names, **(raw or {})})
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _versions(self, c: Any, view: str) -> Versions | None:
+        self._execute(
+            c,
+            self._sql("SELECT current_version, building_version FROM {view_versions} WHERE view=?"),
+            (view,),
+        )
+        found = c.fetchone()
+        if found is None:
+            return None
+        return Versions(current=found["current_version"], building=found["building_version"])
+
+    def _create_tables(self, c: Any, view: ViewSpec, version: int) -> None:
+        for table in view.tables:
+            name = versioned(table.name, version)
+            columns = ", ".join(f"{column} {kind}" for column, kind in table.columns)
+            self._execute(
+                c,
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({key}))",
+                    table=name,
+                    raw={"columns": columns, "key": ", ".join(table.key)},
+                ),
+            )
+            for index in table.indexes:
+                self._execute(
+                    c,
+                    self._sql(
+                        "CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})",
+                        table=name,
+                        raw={"index": f"{name}_{'_'.join(index)}", "columns": ", ".join(index)},
+                    ),
+                )
+
+    def _point_read_views(self, c: Any, view: ViewSpec, version: int) -> None:
+        for table in view.tables:
+            self._execute(c, self._sql("DROP VIEW IF EXISTS {read}", read=table.name))
+            self._execute(
+                c,
+                self._sql(
+                    "CREATE VIEW {read} AS SELECT * FROM {table}",
+                    read=table.name,
+                    table=versioned(table.name, version),
+                ),
+            )
+
+    def _execute(self, c: Any, statement: str, params: Sequence[SqlValue] = ()) -> None:
+        c.execute(statement.replace("?", self.placeholder), params)
+
+    def _executemany(self, c: Any, statement: str, rows: Sequence[Row]) -> None:
+        c.executemany(statement.replace("?", self.placeholder), rows)
+
+
+class SQLiteViewStore(SQLiteTrackingRecorder, ViewStore):
+    def _name(self, name: str) -> str:
+        return f'"{name}"'
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
+        self._insert_tracking(cursor, tracking)
+
+    def _serialise_setup(self, cursor: Any) -> None:
+        # Taking the write lock now rather than at the first write: SQLite admits one writer, and
+        # a transaction that read first could not take it later without failing.
+        cursor.execute("UPDATE tracking SET notification_id=notification_id WHERE 0")
+
+
+class PostgresViewStore(PostgresTrackingRecorder, ViewStore):
+    placeholder = "%s"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracking_table = self.tracking_table_name
+
+    def _name(self, name: str) -> str:
+        return f'"{self.datastore.schema}"."{name}"'
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
+        self._insert_tracking(cursor, tracking)
+
+    def _serialise_setup(self, cursor: Any) -> None:
+        key = zlib.crc32(f"{self.datastore.schema}:view setup".encode())
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
+def view_store(env: Mapping[str, str]) -> ViewStore:
+    """The view store of the ledger's own database (`Settings.ledger_env()`)."""
+    factory: InfrastructureFactory[TrackingRecorder] = InfrastructureFactory.construct(
+        Environment("views", dict(env))
+    )
+    store_class: type[ViewStore] = (
+        PostgresViewStore if env["PERSISTENCE_MODULE"].endswith("postgres") else SQLiteViewStore
+    )
+    store = factory.tracking_recorder(store_class)
+    assert isinstance(store, ViewStore)
+    return store
+
+
+def _braced_names(statement: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(statement) if name}
