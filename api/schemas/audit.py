@@ -39,6 +39,18 @@ class CheckpointHistory(BaseModel):
     next_before: int | None = Field(description="pass as `before` for the next page")
 
 
+def _plain(value: Any) -> Any:
+    """The library's JSON with its type tags ({"_type_": ..., "_data_": ...}) taken off, as
+    people read it; the exact bytes stay in `state`."""
+    if isinstance(value, dict):
+        if value.keys() == {"_type_", "_data_"}:
+            return _plain(value["_data_"])
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
 class EventView(BaseModel):
     position: int = Field(description="the event's notification id in the ledger")
     aggregate_id: UUID
@@ -50,7 +62,7 @@ class EventView(BaseModel):
     @classmethod
     def of(cls, event: LoggedEvent) -> EventView:
         try:
-            recorded = json.loads(event.state)
+            recorded = _plain(json.loads(event.state))
         except ValueError:
             recorded = None
         return cls(
