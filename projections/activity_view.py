@@ -17,7 +17,8 @@ from domain.ledger import LedgerAggregate
 from domain.performance_notice import PerformanceNotice
 from domain.service_contract import ServiceContract
 from projections.activity import CONTRACT_KINDS, ActivityEntry, entry
-from projections.view_projection import ViewProjection, event_topics
+from projections.events import topics_of
+from projections.view_projection import ViewProjection
 from projections.view_store import Row, Table, ViewSpec, ViewStore, versioned
 
 ACTIVITY = ViewSpec(
@@ -53,7 +54,7 @@ class Belonging:
 
 class ActivityProjection(ViewProjection):
     spec = ACTIVITY
-    topics = event_topics(*CONTRACT_KINDS)
+    topics = topics_of(*CONTRACT_KINDS)
 
     def __init__(self, view: ViewStore, *, ledger: Trustledger, version: int) -> None:
         super().__init__(view, ledger=ledger, version=version)

@@ -37,6 +37,7 @@ from domain.service_contract import (
     ServiceContract,
     VariationStatus,
 )
+from projections.events import declared_events
 
 # How many of a KPI's latest periods its trend shows: a year of quarters and one more, so the
 # same quarter last year is in sight.
@@ -51,6 +52,7 @@ FOLDED_KINDS: tuple[type[LedgerAggregate], ...] = (
     Inspection,
 )
 Aggregate: TypeAlias = ServiceContract | IndicatorSeries | PerformanceNotice | Inspection
+_FOLDED_EVENTS = declared_events(*FOLDED_KINDS)
 
 
 class Row(BaseModel):
@@ -296,6 +298,8 @@ class Folded:
     def apply(self, event: LedgerAggregate.Event) -> Aggregate | None:
         """Fold one event in; the aggregate it changed, or None for an event already folded (a
         re-delivery changes nothing) or of a kind the dashboard does not show."""
+        if not isinstance(event, _FOLDED_EVENTS):
+            return None
         known = self.aggregates.get(event.originator_id)
         if known is not None and event.originator_version <= known.version:
             return None

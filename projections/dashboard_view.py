@@ -36,7 +36,8 @@ from projections.dashboard import (
     rows_of,
     status_on,
 )
-from projections.view_projection import ViewProjection, event_topics
+from projections.events import topics_of
+from projections.view_projection import ViewProjection
 from projections.view_store import Row, Table, ViewSpec, ViewStore, versioned
 
 DASHBOARD = ViewSpec(
@@ -79,7 +80,7 @@ DASHBOARD = ViewSpec(
 
 class DashboardProjection(ViewProjection):
     spec = DASHBOARD
-    topics = event_topics(*FOLDED_KINDS)
+    topics = topics_of(*FOLDED_KINDS)
 
     def __init__(self, view: ViewStore, *, ledger: Trustledger, version: int) -> None:
         super().__init__(view, ledger=ledger, version=version)

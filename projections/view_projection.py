@@ -15,21 +15,10 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing.utils import get_topic
 
 from domain.application import Trustledger
 from domain.ledger import LedgerAggregate
 from projections.view_store import Row, ViewSpec, ViewStore, tracking_name
-
-
-def event_topics(*kinds: type[LedgerAggregate]) -> tuple[str, ...]:
-    """The topics of every event the aggregates declare, to read only those from the log."""
-    return tuple(
-        get_topic(member)
-        for kind in kinds
-        for member in vars(kind).values()
-        if isinstance(member, type) and issubclass(member, LedgerAggregate.Event)
-    )
 
 
 class ViewProjection(Projection[ViewStore]):

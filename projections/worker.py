@@ -232,7 +232,7 @@ class ProjectionWorker:
     def step(self, version: int) -> int:
         """Take up to `batch` more events into a version, in one transaction; how far its
         tracking moved."""
-        projection = self._projection(version)
+        projection = self.projection(version)
         after = self.store.tracked(self.name, version)
         head = self.ledger.recorder.max_notification_id() or 0
         if head <= after:
@@ -273,7 +273,8 @@ class ProjectionWorker:
                 current = self.store.versions(self.name).current
                 news.wait(self.ledger, self.store.tracked(self.name, current), IDLE_SECONDS)
 
-    def _projection(self, version: int) -> ViewProjection:
+    def projection(self, version: int) -> ViewProjection:
+        """The projection filling a version, with what it holds in memory between batches."""
         found = self._projections.get(version)
         if found is None:
             found = self.view.projection(self.store, ledger=self.ledger, version=version)
