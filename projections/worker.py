@@ -91,12 +91,14 @@ class ActiveLock(ABC):
     def release(self) -> None: ...
 
     @contextmanager
-    def held(self, stop: threading.Event) -> Iterator[bool]:
+    def held(self, view: str, stop: threading.Event) -> Iterator[bool]:
         """Wait as standby until the lock is ours (True), or until stopped (False)."""
-        while not self.try_acquire():
-            if stop.wait(LOCK_POLL_SECONDS):
-                yield False
-                return
+        if not self.try_acquire():
+            log.info("projection worker standing by", view=view, pid=os.getpid())
+            while not self.try_acquire():
+                if stop.wait(LOCK_POLL_SECONDS):
+                    yield False
+                    return
         try:
             yield True
         finally:
@@ -288,7 +290,7 @@ def run_worker(
     """Run the view's worker until stopped: standby until no other worker holds the view, then
     active."""
     view = VIEWS[name]
-    with active_lock(env, name).held(stop) as active:
+    with active_lock(env, name).held(name, stop) as active:
         if not active:
             return
         log.info("projection worker active", view=name, pid=os.getpid())
