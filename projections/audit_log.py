@@ -74,27 +74,29 @@ class NewRows:
 
 
 def new_rows(
-    size: int,
-    frontier: dict[NodeRef, bytes],
-    stored_events: Sequence[StoredEvent],
-    notification_ids: Sequence[int],
+    tree: merkle.Frontier, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
 ) -> NewRows:
-    """The leaves for events just inserted into a log of `size` leaves, and the subtrees they
-    complete. Leaves follow notification order, whatever order the batch was given in."""
-    logged = sorted(
-        (
-            LoggedEvent(n, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)
-            for e, n in zip(stored_events, notification_ids, strict=True)
-        ),
-        key=lambda event: event.position,
-    )
-    tree = merkle.Frontier(size, [frontier[ref] for ref in merkle.frontier(size)])
+    """The leaves for events just inserted, appended to `tree` (which this grows), and the
+    subtrees they complete. Leaves follow notification order, whatever the batch's order."""
     rows = NewRows(leaves=[], nodes=[])
-    for event in logged:
-        digest = leaf_hash(event.leaf_input())
-        rows.leaves.append((tree.size, event.position, digest))
+    for position, event in sorted(zip(notification_ids, stored_events, strict=True), key=_first):
+        aggregate_id = event.originator_id
+        digest = leaf_hash(
+            event_leaf(
+                position,
+                (aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))).bytes,
+                event.originator_version,
+                event.topic,
+                event.state,
+            )
+        )
+        rows.leaves.append((tree.size, position, digest))
         rows.nodes.extend((ref.level, ref.index, node) for ref, node in tree.push(digest))
     return rows
+
+
+def _first(pair: tuple[int, StoredEvent]) -> int:
+    return pair[0]
 
 
 class AuditStore(Protocol):

@@ -10,19 +10,20 @@ recorder per store; both implement `domain.application.LedgerRecorder` and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from domain.application import IdempotentWrite, StoredWrite
+from domain.application import IdempotentWrite, RecordedNotification, StoredWrite
 from projections import merkle
 from projections.audit_log import LoggedEvent, NewRows, StoredCheckpoint, StoredLeaf, new_rows
 from projections.merkle import NodeRef
@@ -73,6 +74,21 @@ def _leaf(row: Any) -> StoredLeaf:
     )
 
 
+def _recorded(row: Any) -> RecordedNotification:
+    # Joined to its leaf: an event the audit log does not cover has no recorded time and is not
+    # vouched for (the verifier reports it), so it is no part of what the ledger knew.
+    return RecordedNotification(
+        notification=Notification(
+            id=row["notification_id"],
+            originator_id=UUID(str(row["originator_id"])),
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        ),
+        recorded_at=_instant(row["recorded_at"]),
+    )
+
+
 def _instant(value: datetime | str) -> datetime:
     # SQLite keeps instants as ISO 8601 text in UTC with microseconds, which sorts as time does.
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
@@ -87,24 +103,57 @@ class _AuditTables:
 
     datastore: Any
     _sql: dict[str, Any]
+    # The log's frontier as of this process's last committed append. The next append reuses
+    # it when the log has not grown since (the usual case with one API process), which saves
+    # reading the frontier's hashes back inside every transaction.
+    _committed: merkle.Frontier | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._appending = threading.local()  # the frontier a transaction in progress made
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        self._appending.tree = None
+        notification_ids = super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+        # Only now is the transaction committed; a rolled back one leaves the cache as it was.
+        if self._appending.tree is not None:
+            self._committed = self._appending.tree
+        return notification_ids
 
     def _append_leaves(
         self, cursor: Any, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
     ) -> None:
         # The library serialises inserts (an exclusive lock on PostgreSQL, one writer on
-        # SQLite), so the log's size read here cannot change before this transaction ends.
-        cursor.execute(self._sql["head"])
-        head = cursor.fetchone()
-        size = 0 if head["size"] is None else head["size"]
-        frontier = self._hashes(cursor, merkle.frontier(size))
-        rows: NewRows = new_rows(size, frontier, stored_events, notification_ids)
-        recorded_at = self._recorded_at(head)
-        cursor.executemany(self._sql["insert_leaf"], [(*leaf, recorded_at) for leaf in rows.leaves])
-        if rows.nodes:
-            cursor.executemany(self._sql["insert_node"], rows.nodes)
+        # SQLite), so the log's size cannot change under this transaction. Each insert is
+        # guarded by the size it assumed, so a stale cache writes nothing and is replaced.
+        committed = self._committed
+        if committed is not None:
+            tree = merkle.Frontier(committed.size, committed.hashes)
+            if self._insert_rows(
+                cursor, committed.size, new_rows(tree, stored_events, notification_ids)
+            ):
+                self._appending.tree = tree
+                return
+        size = self._head(cursor)
+        stored = self._hashes(cursor, merkle.frontier(size))
+        tree = merkle.Frontier(size, [stored[ref] for ref in merkle.frontier(size)])
+        if not self._insert_rows(cursor, size, new_rows(tree, stored_events, notification_ids)):
+            raise RuntimeError("the audit log grew while its events' table was locked")
+        self._appending.tree = tree
 
-    def _recorded_at(self, head: Any) -> Any:
-        return datetime.now(UTC).isoformat(timespec="microseconds")
+    def _head(self, cursor: Any) -> int:
+        cursor.execute(self._sql["head"])
+        size = cursor.fetchone()["size"]
+        return 0 if size is None else int(size)
+
+    def _insert_rows(self, cursor: Any, size: int, rows: NewRows) -> bool:
+        """Write the rows if the log still has `size` leaves; whether it had."""
+        if self._head(cursor) != size:
+            return False
+        recorded_at = datetime.now(UTC).isoformat(timespec="microseconds")
+        cursor.executemany(self._sql["insert_leaf"], [(*leaf, recorded_at) for leaf in rows.leaves])
+        cursor.executemany(self._sql["insert_node"], rows.nodes)
+        return True
 
     def _hashes(self, cursor: Any, refs: Iterable[NodeRef]) -> dict[NodeRef, bytes]:
         leaves = sorted(ref.index for ref in refs if ref.level == 0)
@@ -135,8 +184,8 @@ class _AuditTables:
             return list(cursor.fetchall())
 
     def audit_size(self) -> int:
-        [row] = self._read(self._sql["head"])
-        return 0 if row["size"] is None else int(row["size"])
+        with self.datastore.transaction(commit=False) as cursor:
+            return self._head(cursor)
 
     def audit_hashes(self, refs: Iterable[NodeRef]) -> dict[NodeRef, bytes]:
         with self.datastore.transaction(commit=False) as cursor:
@@ -278,6 +327,33 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row is None else str(row["password_hash"])
 
+    # The library's events table (stored_events, as above) keeps an originator id as its hex
+    # digits, and its rowid is the notification id.
+
+    def version_at(self, aggregate_id: UUID, position: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT max(originator_version) AS version "
+                "FROM stored_events WHERE originator_id=? AND rowid<=?",
+                (aggregate_id.hex, position),
+            )
+            row = c.fetchone()
+        return None if row["version"] is None else int(row["version"])
+
+    def recorded_events(
+        self, aggregate_ids: Collection[UUID], after: int, up_to: int, limit: int
+    ) -> list[RecordedNotification]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT e.rowid AS notification_id, e.originator_id, e.originator_version, "
+                "e.topic, e.state, l.recorded_at FROM stored_events e "
+                "JOIN audit_leaves l ON l.notification_id = e.rowid "
+                "WHERE e.originator_id IN (SELECT value FROM json_each(?)) "
+                "AND e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
+                (json.dumps([a.hex for a in aggregate_ids]), after, up_to, limit),
+            )
+            return [_recorded(row) for row in c.fetchall()]
+
 
 class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -309,6 +385,18 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         self._select_hash = SQL(
             "SELECT password_hash FROM {}.credentials WHERE account_id=%s"
         ).format(schema)
+        events = Identifier(self.events_table_name)
+        self._select_version_at = SQL(
+            "SELECT max(originator_version) AS version FROM {}.{} "
+            "WHERE originator_id=%s AND notification_id<=%s"
+        ).format(schema, events)
+        self._select_recorded = SQL(
+            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
+            "l.recorded_at FROM {0}.{1} e JOIN {0}.audit_leaves l "
+            "ON l.notification_id = e.notification_id "
+            "WHERE e.originator_id = ANY(%s) AND e.notification_id > %s "
+            "AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s"
+        ).format(schema, events)
         self.sql_create_statements += [
             SQL(
                 "CREATE TABLE IF NOT EXISTS {}.audit_leaves ("
@@ -332,13 +420,22 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         ]
         events = Identifier(self.events_table_name)
         self._sql = {
-            # The database's clock, read under the insert lock, so that recorded times rise
-            # with leaf indexes whichever API process wrote them.
-            "head": SQL(
-                "SELECT max(leaf_index) + 1 AS size, clock_timestamp() AS now FROM {}.audit_leaves"
+            "head": SQL("SELECT max(leaf_index) + 1 AS size FROM {}.audit_leaves").format(schema),
+            # One statement and one round trip for a whole batch's leaves and subtrees, written
+            # only if the log still has the size they were computed for. The database's clock,
+            # read under the insert lock, dates them, so that recorded times rise with leaf
+            # indexes whichever API process wrote them.
+            "append": SQL(
+                "WITH guard AS (SELECT coalesce(max(leaf_index) + 1, 0) = %s AS holds "
+                "FROM {0}.audit_leaves), "
+                "leaves AS (INSERT INTO {0}.audit_leaves "
+                "SELECT l.*, clock_timestamp() FROM unnest(%b::bigint[], %b::bigint[], "
+                "%b::bytea[]) AS l, guard WHERE guard.holds RETURNING 1), "
+                "nodes AS (INSERT INTO {0}.audit_nodes "
+                "SELECT n.* FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[]) AS n, guard "
+                "WHERE guard.holds) "
+                "SELECT holds FROM guard"
             ).format(schema),
-            "insert_leaf": SQL("INSERT INTO {}.audit_leaves VALUES (%s,%s,%s,%s)").format(schema),
-            "insert_node": SQL("INSERT INTO {}.audit_nodes VALUES (%s,%s,%s)").format(schema),
             "select_leaves": SQL(
                 "SELECT l.*, e.originator_id, e.originator_version, e.topic, e.state "
                 "FROM {0}.audit_leaves l LEFT JOIN {0}.{1} e "
@@ -372,8 +469,12 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             ).format(schema),
         }
 
-    def _recorded_at(self, head: Any) -> Any:
-        return head["now"]
+    def _insert_rows(self, cursor: Any, size: int, rows: NewRows) -> bool:
+        # Columns as lists, which psycopg sends as arrays (tuples would be records).
+        leaves = [list(column) for column in zip(*rows.leaves, strict=True)]
+        nodes = [list(column) for column in zip(*rows.nodes, strict=True)] or [[], [], []]
+        cursor.execute(self._sql["append"], (size, *leaves, *nodes), prepare=True)
+        return bool(cursor.fetchone()["holds"])
 
     def _instant_param(self, instant: datetime) -> Any:
         return instant
@@ -422,3 +523,16 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             curs.execute(self._select_hash, (account_id,))
             row = curs.fetchone()
         return None if row is None else str(row["password_hash"])
+
+    def version_at(self, aggregate_id: UUID, position: int) -> int | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_version_at, (aggregate_id, position))
+            row = curs.fetchone()
+        return None if row is None or row["version"] is None else int(row["version"])
+
+    def recorded_events(
+        self, aggregate_ids: Collection[UUID], after: int, up_to: int, limit: int
+    ) -> list[RecordedNotification]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_recorded, (list(aggregate_ids), after, up_to, limit))
+            return [_recorded(row) for row in curs.fetchall()]
