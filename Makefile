@@ -68,6 +68,8 @@ test: install postgres lint ## Install, PostgreSQL, lint, then pytest on both st
 bench: install postgres ## Benchmarks against baselines measured in the same run (PostgreSQL)
 	$(call heading,group commit against the library's save() per command)
 	$(BIN)/python -m bench.group_commit
+	$(call heading,the audit log: its cost on the append path; proofs at a million leaves against pymerkle)
+	$(BIN)/python -m bench.audit
 
 format: install ## Reformat and apply ruff's safe fixes
 	$(BIN)/ruff format .

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api import cli
 from api.directory import ensure_organisation
 from api.settings import Settings
 from domain.application import Trustledger
@@ -314,3 +315,34 @@ def test_a_checkpoint_not_signed_with_the_published_key_is_a_finding(
     [finding] = findings(ledger, audit)
     assert finding.kind == "root"
     assert "checkpoint of size 2" in finding.detail
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def settings_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTLEDGER_VAR_DIR", str(settings.var_dir))
+    if settings.database_url is not None:
+        monkeypatch.setenv("TRUSTLEDGER_DATABASE_URL", settings.database_url)
+        monkeypatch.setenv("TRUSTLEDGER_DATABASE_SCHEMA", settings.database_schema)
+
+
+def test_trustledger_verify_store_reports_the_tampered_event_and_fails(
+    settings: Settings,
+    ledger: Trustledger,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings_environment(settings, monkeypatch)
+    register(ledger, TRUSTS[:4])
+    assert cli.main(["verify", "store"]) == 0
+    assert "every one of 4 leaves matches" in capsys.readouterr().out
+    victim = cast(AuditStore, ledger.recorder).audit_leaves(1, 1)[0]
+
+    execute(
+        settings, ledger, "DELETE FROM stored_events WHERE notification_id = ?", victim.position
+    )
+
+    assert cli.main(["verify", "store"]) == 1
+    report = capsys.readouterr().out
+    assert f"deleted: leaf 1: event {victim.position} is no longer stored" in report
