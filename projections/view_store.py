@@ -60,6 +60,11 @@ class Versions:
     building: int | None
 
 
+# The environment name the library's factory builds the view store with: on PostgreSQL its
+# tracking table is named after it (`views_tracking`).
+VIEW_STORE_NAME = "views"
+
+
 def versioned(table: str, version: int) -> str:
     return f"{table}_v{version}"
 
@@ -328,7 +333,7 @@ class PostgresViewStore(PostgresTrackingRecorder, ViewStore):
 def view_store(env: Mapping[str, str]) -> ViewStore:
     """The view store of the ledger's own database (`Settings.ledger_env()`)."""
     factory: InfrastructureFactory[TrackingRecorder] = InfrastructureFactory.construct(
-        Environment("views", dict(env))
+        Environment(VIEW_STORE_NAME, dict(env))
     )
     store_class: type[ViewStore] = (
         PostgresViewStore if env["PERSISTENCE_MODULE"].endswith("postgres") else SQLiteViewStore

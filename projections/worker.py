@@ -114,9 +114,16 @@ class AdvisoryLock(ActiveLock):
         self._connection: psycopg.Connection[Any] | None = None
 
     def try_acquire(self) -> bool:
-        if self._connection is None or self._connection.closed:
-            self._connection = psycopg.connect(self._url, autocommit=True)
-        row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = psycopg.connect(self._url, autocommit=True)
+            query = "SELECT pg_try_advisory_lock(%s)"
+            row = self._connection.execute(query, (self._key,)).fetchone()
+        except psycopg.OperationalError:
+            # PostgreSQL unreachable or full: no lock now; the standby asks again.
+            log.warning("advisory lock unavailable", exc_info=True)
+            self.release()
+            return False
         return bool(row and row[0])
 
     def release(self) -> None:
@@ -294,19 +301,32 @@ def run_worker(
         if not active:
             return
         log.info("projection worker active", view=name, pid=os.getpid())
-        ledger = Trustledger(dict(env))
-        store = view_store(env)
-        news: News = (
-            Listening(env, ledger.recorder)  # type: ignore[arg-type]
-            if is_postgres(env)
-            else Polling(stop)
-        )
-        try:
-            store.prepare(view.spec)
-            ProjectionWorker(view, ledger, store, batch=batch).follow(news, stop)
-        finally:
-            news.close()
-            ledger.close()
+        while not stop.is_set():
+            try:
+                _keep(view, env, stop, batch)
+            except Exception:
+                # The database went away, or refused a connection: hold on to the lock, as no
+                # standby could do better, and try again.
+                log.exception("projection worker failed", view=name)
+                stop.wait(RETRY_SECONDS)
+
+
+def _keep(view: View, env: Mapping[str, str], stop: threading.Event, batch: int) -> None:
+    # One thread reads and writes at a time: a pool the API's size would hold idle connections.
+    env = {**env, "POSTGRES_POOL_SIZE": "2"} if is_postgres(env) else env
+    ledger = Trustledger(dict(env))
+    store = view_store(env)
+    news: News = (
+        Listening(env, ledger.recorder)  # type: ignore[arg-type]
+        if is_postgres(env)
+        else Polling(stop)
+    )
+    try:
+        store.prepare(view.spec)
+        ProjectionWorker(view, ledger, store, batch=batch).follow(news, stop)
+    finally:
+        news.close()
+        ledger.close()
 
 
 def request_rebuild(name: str, env: Mapping[str, str]) -> int:
