@@ -7,12 +7,12 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.policy import POLICY, Principal, require_access, require_role
@@ -21,8 +21,8 @@ from api.security import InvalidToken, TokenSigner
 from api.settings import Settings
 from domain.account import Account
 from domain.actor import Actor
-from domain.application import Session, Trustledger, Write
-from domain.errors import NotFound
+from domain.application import AsAt, Session, Trustledger, Write
+from domain.errors import InvalidInstant, NotFound
 from domain.ledger import LedgerAggregate
 
 A = TypeVar("A", bound=LedgerAggregate)
@@ -165,6 +165,81 @@ def outcome_headers(version: int, position: int | None) -> dict[str, Any]:
 def today() -> date:
     """The date in England, where every contract date is reckoned."""
     return datetime.now(_ENGLAND).date()
+
+
+def instant(text: str, name: str) -> datetime:
+    """An ISO 8601 instant with its offset from UTC: "2025-03-03T17:00:00Z", "…T18:00+01:00".
+
+    A date alone, or a time without an offset, is refused rather than read as London time. An
+    as-at read is evidence for an auditor: "2025-03-03" could mean the first moment of the day or
+    its last, and 01:30 on the last Sunday of October happens twice in London, so any reading of
+    it is a guess the reader would not see, and a wrong answer that looks right is worse than a
+    422 that says how to ask.
+    """
+    text = text.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        hint = (
+            # A "+" left unencoded in a query string arrives as a space.
+            ": send a '+' in a query string as %2B" if re.search(r"\d \d{2}:?\d{2}$", text) else ""
+        )
+        raise InvalidInstant(
+            f"{name}={text!r} is not an ISO 8601 instant such as 2025-03-03T17:00:00Z{hint}"
+        ) from None
+    if parsed.utcoffset() is None:
+        alone = "a date alone" if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", text) else "a local time"
+        raise InvalidInstant(
+            f"{name}={text!r} is {alone}, not an instant: give the time and its offset from UTC, "
+            "e.g. 2025-03-03T23:59:59Z or 2025-03-03T23:59:59+00:00"
+        )
+    return parsed
+
+
+def as_at_headers(at: AsAt) -> dict[str, str]:
+    """Which instant a read shows, and the log position it was read at."""
+    return {
+        "Trustledger-As-At": at.instant.astimezone(UTC).isoformat(),
+        "Trustledger-Position": str(at.position),
+    }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """When a read is about: now, or (`as_at`) an instant of recorded time."""
+
+    as_at: AsAt | None
+
+    @property
+    def day(self) -> date:
+        """The day in England a contract's status and overdue returns are reckoned on."""
+        if self.as_at is None:
+            return today()
+        return self.as_at.instant.astimezone(_ENGLAND).date()
+
+    def report(self, response: Response) -> None:
+        """Say on the response which instant and log position it shows, if not now."""
+        if self.as_at is not None:
+            response.headers.update(as_at_headers(self.as_at))
+
+
+def _reading(
+    ledger: Ledger,
+    as_at: Annotated[
+        str | None,
+        Query(
+            description="Read as the ledger knew it at this instant (recorded time), with its "
+            "offset from UTC, e.g. 2025-03-03T17:00:00Z; a date alone, a time without an offset "
+            "or an instant still to come is refused (422). The answer names the instant and the "
+            "log position it shows in Trustledger-As-At and Trustledger-Position."
+        ),
+    ] = None,
+) -> Reading:
+    return Reading(None if as_at is None else ledger.as_at(instant(as_at, "as_at")))
+
+
+# Declare it after the caller's dependency, so that a stranger is refused before a bad instant.
+ReadAt = Annotated[Reading, Depends(_reading)]
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ the group-commit writer; reads come straight from the repository."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -16,12 +17,14 @@ from eventsourcing.utils import get_topic
 
 from domain.actor import Actor
 from domain.benchmark import PublishedFigures
-from domain.errors import Conflict, IdempotencyKeyReused, NotFound
+from domain.errors import Conflict, IdempotencyKeyReused, InvalidInstant, NotFound
+from domain.indicator_series import IndicatorSeries
 from domain.inspection import Inspection
 from domain.ledger import LedgerAggregate
 from domain.local_authority_record import LocalAuthorityRecord
 from domain.performance_notice import PerformanceNotice
 from domain.publication import Publication
+from domain.reporting import ReportingPeriod
 from domain.service_contract import ServiceContract
 from domain.transcodings import register_domain_transcodings
 from domain.writer import (
@@ -42,6 +45,8 @@ WRITE_TIMEOUT_SECONDS = 30.0
 CONFLICT_RETRIES = 3
 # Notifications read from the log per query when scanning it for one kind of event.
 _PAGE = 500
+# Beyond any log position: PostgreSQL's notification ids are bigints.
+_END_OF_LOG = 2**63 - 1
 # Every event an inspection records, for folding inspections straight from the log.
 _INSPECTION_EVENTS = (
     Inspection.Recorded,
@@ -85,12 +90,63 @@ class StoredWrite:
     position: int
 
 
+@dataclass(frozen=True)
+class RecordedNotification:
+    """A stored event with the time its audit leaf was committed: when the ledger learnt it."""
+
+    notification: Notification
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A domain event, where the log holds it and when the ledger recorded it."""
+
+    event: LedgerAggregate.Event
+    position: int
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A page of events, and the position to read the next page after (None on the last)."""
+
+    events: list[RecordedEvent]
+    next_after: int | None
+
+
+@dataclass(frozen=True)
+class AsAt:
+    """An instant of recorded time, and the last log position the ledger had recorded by then.
+
+    Every aggregate a read needs is read at this one position, so that a contract and its KPI
+    series read as at an instant agree with each other as they did at that instant."""
+
+    instant: datetime
+    position: int
+
+
 class LedgerRecorder(Protocol):
     """What the ledger's recorders (projections/ledger_store.py) add to the library's."""
 
     def find_write(self, owner: str, key: str) -> StoredWrite | None: ...
 
     def password_hash(self, account_id: UUID) -> str | None: ...
+
+    def position_at(self, instant: datetime) -> int:
+        """The last notification id the ledger had recorded at `instant` (0 before any)."""
+        ...
+
+    def version_at(self, aggregate_id: UUID, position: int) -> int | None:
+        """The aggregate's version once the log reached `position`; None if it had no events."""
+        ...
+
+    def recorded_events(
+        self, aggregate_ids: Collection[UUID], after: int, up_to: int, limit: int
+    ) -> list[RecordedNotification]:
+        """These aggregates' events at positions in (after, up_to], in log order, each with the
+        time its audit leaf was recorded."""
+        ...
 
 
 class _FoldedPublications:
@@ -136,6 +192,94 @@ class Trustledger(Application[UUID]):
             raise NotFound(f"no such {cls.__name__} {aggregate_id}")
         return aggregate
 
+    def as_at(self, instant: datetime) -> AsAt:
+        """Where the log stood at an instant of recorded time (DESIGN §2, §3).
+
+        An instant still to come is refused rather than read as now: the answer would change as
+        writes arrived, and an as-at read must give the same answer whenever it is asked. (The
+        last moment before a read is the one exception: a leaf is stamped under the insert lock
+        just before COMMIT, so an instant within a commit's duration of now may yet gain it.)
+        """
+        if instant.utcoffset() is None:
+            raise InvalidInstant(f"{instant.isoformat()} needs its offset from UTC")
+        if instant > datetime.now(UTC):
+            raise InvalidInstant(
+                f"{instant.isoformat()} is still to come: the ledger can say only what it had "
+                "recorded by an instant that has passed"
+            )
+        return AsAt(instant, self.ledger.position_at(instant))
+
+    def get_as_at(self, aggregate_id: UUID, cls: type[A], at: AsAt | None) -> A:
+        """An aggregate as the ledger knew it at an instant, folded from its events up to the log
+        position reached then; as it stands now if `at` is None."""
+        if at is None:
+            return self.get(aggregate_id, cls)
+        version = self.ledger.version_at(aggregate_id, at.position)
+        if version is None:
+            raise NotFound(
+                f"the ledger held no {cls.__name__} {aggregate_id} as at {at.instant.isoformat()}"
+            )
+        return self.get(aggregate_id, cls, version)
+
+    def recorded(
+        self,
+        aggregate_ids: Collection[UUID],
+        *,
+        after: int = 0,
+        up_to: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        """The events of these aggregates recorded after one log position and up to another (or
+        the end of the log), in log order, each with when it was recorded; `limit` or all."""
+        found: list[RecordedEvent] = []
+        end = _END_OF_LOG if up_to is None else up_to
+        while limit is None or len(found) < limit:
+            wanted = _PAGE if limit is None else min(_PAGE, limit - len(found))
+            page = self.ledger.recorded_events(aggregate_ids, after, end, wanted)
+            for recorded in page:
+                event = self.mapper.to_domain_event(recorded.notification)
+                assert isinstance(event, LedgerAggregate.Event)
+                found.append(RecordedEvent(event, recorded.notification.id, recorded.recorded_at))
+            if len(page) < wanted:
+                break
+            after = page[-1].notification.id
+        return found
+
+    def changes(
+        self, contract: ServiceContract, start: AsAt, end: AsAt, *, after: int | None, limit: int
+    ) -> Changes:
+        """What the ledger recorded about a contract after `start` and up to `end`: its own
+        events, those of the series of every KPI it has ever scheduled, and those of its
+        performance notices, in log order; `limit` of them from the position `after`."""
+        if end.instant <= start.instant:
+            raise InvalidInstant(
+                f"the end ({end.instant.isoformat()}) must come after the start "
+                f"({start.instant.isoformat()})"
+            )
+        codes = sorted({change.indicator_code for change in contract.kpi_schedule_history})
+        aggregate_ids = [
+            contract.id,
+            *(IndicatorSeries.id_for(contract.id, code) for code in codes),
+            *self._notice_ids(contract.id),
+        ]
+        # One more than asked for, to know whether another page follows.
+        found = self.recorded(
+            aggregate_ids,
+            after=max(start.position, after or 0),
+            up_to=end.position,
+            limit=limit + 1,
+        )
+        page = found[:limit]
+        return Changes(page, page[-1].position if len(found) > limit else None)
+
+    def return_history(
+        self, series_id: UUID, period: ReportingPeriod, at: AsAt | None
+    ) -> list[RecordedEvent]:
+        """Everything recorded about one period's return in a KPI's series, oldest first: its
+        submission, restatements, queries, answers and acceptances, up to `at` if given."""
+        recorded = self.recorded([series_id], up_to=None if at is None else at.position)
+        return [each for each in recorded if period_of(each.event) == period.label]
+
     def password_hash(self, account_id: UUID) -> str | None:
         return self.ledger.password_hash(account_id)
 
@@ -150,11 +294,14 @@ class Trustledger(Application[UUID]):
     def notices(self, contract_id: UUID) -> list[PerformanceNotice]:
         """The performance notices issued under a contract, oldest first. Found from the log by
         the event that issues one, which names its contract, until a view keeps them."""
-        found: list[PerformanceNotice] = []
+        return [self.get(n, PerformanceNotice) for n in self._notice_ids(contract_id)]
+
+    def _notice_ids(self, contract_id: UUID) -> list[UUID]:
+        found: list[UUID] = []
         for notification in self._notifications(PerformanceNotice.Issued):
             issued = self.mapper.to_domain_event(notification)
             if isinstance(issued, PerformanceNotice.Issued) and issued.contract_id == contract_id:
-                found.append(self.get(issued.originator_id, PerformanceNotice))
+                found.append(issued.originator_id)
         return found
 
     def inspections(self, ons_code: str | None = None) -> list[Inspection]:
@@ -345,4 +492,21 @@ class Trustledger(Application[UUID]):
         }
 
 
-__all__ = ["Outcome", "Session", "Trustledger", "Write"]
+def period_of(event: LedgerAggregate.Event) -> str | None:
+    """The label of the period a KPI series' event is about; None for the series' start."""
+    if isinstance(event, IndicatorSeries.ReturnSubmitted):
+        return event.period.label
+    label = getattr(event, "period_label", None)
+    return label if isinstance(label, str) else None
+
+
+__all__ = [
+    "AsAt",
+    "Changes",
+    "Outcome",
+    "RecordedEvent",
+    "Session",
+    "Trustledger",
+    "Write",
+    "period_of",
+]

@@ -178,6 +178,11 @@ class InterventionUnchanged(InvalidCommand):
     """A correction must change what the record says of the intervention."""
 
 
+class InvalidInstant(InvalidCommand):
+    """An instant of recorded time that is not one: a date alone, a time without its offset from
+    UTC, an instant still to come, or an interval that ends before it starts."""
+
+
 class BeyondTheLog(InvalidCommand):
     """A proof or checkpoint asked of tree sizes the audit log does not have (yet), or of sizes
     in the wrong order."""

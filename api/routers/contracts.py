@@ -4,21 +4,26 @@ governed, paid for and ended. Each handler turns one request into one command.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from api.deps import (
     Acting,
     Caller,
     Ledger,
+    ReadAt,
     acting_as,
     allowed,
+    as_at_headers,
     etag,
+    instant,
     today,
 )
 from api.policy import can_read
+from api.schemas.changes import ChangesView
 from api.schemas.common import Reason
 from api.schemas.contracts import (
     ActionCompletion,
@@ -41,6 +46,7 @@ from api.schemas.contracts import (
     ReservedMatterToRefer,
     VariationToPropose,
 )
+from domain.application import AsAt
 from domain.errors import NotFound, UnknownReference
 from domain.organisation import Organisation, OrganisationKind
 from domain.service_contract import Council, ServiceContract, Trust
@@ -72,8 +78,20 @@ def act(
     return outcome.value, ContractView.of(contract, today())
 
 
-def readable(ledger: Ledger, caller: Caller, contract_id: UUID) -> ServiceContract:
-    contract = ledger.get(contract_id, ServiceContract)
+def readable(
+    ledger: Ledger, caller: Caller, contract_id: UUID, at: AsAt | None = None
+) -> ServiceContract:
+    """The contract, as it stands or as the ledger knew it at an instant, once the caller is
+    known to be one of its readers."""
+    try:
+        contract = ledger.get_as_at(contract_id, ServiceContract, at)
+    except NotFound:
+        if at is not None:
+            # A contract's parties never change, so its readers now are its readers at any
+            # instant: a stranger asking about a time before it existed is refused as a
+            # stranger, and learns nothing of when it was drafted.
+            readable(ledger, caller, contract_id)
+        raise
     caller.check(contract.id, parties(contract))
     return contract
 
@@ -125,16 +143,48 @@ def draft_contract(
     return ContractView.of(contract, today())
 
 
-@router.get("/{contract_id}", summary="A contract as it stands")
+@router.get("/{contract_id}", summary="A contract as it stands, or as the ledger knew it then")
 def read_contract(
+    contract_id: UUID,
+    caller: Annotated[Caller, Depends(allowed("contract.read"))],
+    reading: ReadAt,
+    ledger: Ledger,
+    response: Response,
+) -> ContractView:
+    contract = readable(ledger, caller, contract_id, reading.as_at)
+    response.headers["ETag"] = etag(contract.version)
+    reading.report(response)
+    return ContractView.of(contract, reading.day)
+
+
+@router.get(
+    "/{contract_id}/changes",
+    summary="What the ledger recorded about the contract, its KPIs and notices between two "
+    "instants, with who and why",
+)
+def list_changes(
     contract_id: UUID,
     caller: Annotated[Caller, Depends(allowed("contract.read"))],
     ledger: Ledger,
     response: Response,
-) -> ContractView:
+    since: Annotated[
+        str, Query(alias="from", description="an instant with its offset: changes after it")
+    ],
+    until: Annotated[
+        str | None,
+        Query(alias="to", description="an instant with its offset: changes up to it (or now)"),
+    ] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="the cursor: `next_after` of the page before")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ChangesView:
     contract = readable(ledger, caller, contract_id)
-    response.headers["ETag"] = etag(contract.version)
-    return ContractView.of(contract, today())
+    start = ledger.as_at(instant(since, "from"))
+    end = ledger.as_at(datetime.now(UTC) if until is None else instant(until, "to"))
+    changes = ledger.changes(contract, start, end, after=after, limit=limit)
+    response.headers.update(as_at_headers(end))
+    return ChangesView.of(contract, start, end, changes)
 
 
 @router.patch("/{contract_id}", summary="Amend the draft's terms (before anyone signs)")

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.deps import Acting, Caller, Ledger, acting_as, allowed, etag, today
+from api.deps import Acting, Caller, Ledger, ReadAt, acting_as, allowed, etag, today
 from api.routers.contracts import act, parties, readable
 from api.schemas.contracts import ContractView
 from api.schemas.kpis import (
@@ -21,15 +21,17 @@ from api.schemas.kpis import (
     QueryRaised,
     Question,
     Restatement,
+    ReturnHistoryView,
     ReturnToSubmit,
     SeriesView,
 )
 from domain import kpis
-from domain.application import Session
+from domain.application import AsAt, Session
 from domain.errors import NotFound
 from domain.indicator_series import IndicatorSeries
 from domain.indicators import CATALOGUE, Indicator
 from domain.ledger import LedgerAggregate
+from domain.reporting import ReportingPeriod
 from domain.service_contract import ServiceContract
 
 router = APIRouter(tags=["KPIs"])
@@ -113,15 +115,19 @@ def unschedule_kpi(
 def kpi_summary(
     contract_id: UUID,
     caller: Annotated[Caller, Depends(allowed("kpi.read"))],
+    reading: ReadAt,
     ledger: Ledger,
+    response: Response,
 ) -> KpiSummaryView:
-    contract = readable(ledger, caller, contract_id)
+    contract = readable(ledger, caller, contract_id, reading.as_at)
     series = {
         code: found
         for code in contract.kpi_schedule
-        if (found := _series_or_none(ledger, contract_id, code)) is not None
+        if (found := _series_or_none(ledger, contract_id, code, reading.as_at)) is not None
     }
-    return KpiSummaryView(kpis=kpis.kpi_summary(contract, series, today()))
+    reading.report(response)
+    # Periods are overdue as the as-at day reckoned them, not as today does.
+    return KpiSummaryView(kpis=kpis.kpi_summary(contract, series, reading.day))
 
 
 @router.get(
@@ -132,22 +138,56 @@ def read_series(
     contract_id: UUID,
     indicator_code: Code,
     caller: Annotated[Caller, Depends(allowed("kpi.read"))],
+    reading: ReadAt,
     ledger: Ledger,
     response: Response,
 ) -> SeriesView:
-    contract = readable(ledger, caller, contract_id)
+    contract = readable(ledger, caller, contract_id, reading.as_at)
     contract.scheduled_kpi(indicator_code)
-    series = _series_or_none(ledger, contract_id, indicator_code)
+    series = _series_or_none(ledger, contract_id, indicator_code, reading.as_at)
     if series is None:
         raise NotFound(f"no return has been made for {indicator_code} yet")
     # The version a query, answer, acceptance or restatement names in If-Match.
     response.headers["ETag"] = etag(series.version)
+    reading.report(response)
     return SeriesView.of(series)
 
 
-def _series_or_none(ledger: Ledger, contract_id: UUID, code: str) -> IndicatorSeries | None:
+@router.get(
+    "/contracts/{contract_id}/kpis/{indicator_code}/history",
+    summary="Every value a period's return has had, and its queries, answers and acceptances: "
+    "who, when recorded, and why",
+)
+def return_history(
+    contract_id: UUID,
+    indicator_code: Code,
+    caller: Annotated[Caller, Depends(allowed("kpi.read"))],
+    reading: ReadAt,
+    ledger: Ledger,
+    response: Response,
+    period: Annotated[
+        str,
+        Query(min_length=4, max_length=12, description='"2024-25", "2024-25 Q1" or "2024-04"'),
+    ],
+) -> ReturnHistoryView:
+    contract = readable(ledger, caller, contract_id, reading.as_at)
+    contract.scheduled_kpi(indicator_code)
+    about = ReportingPeriod.parse(period)
+    history = ledger.return_history(
+        IndicatorSeries.id_for(contract_id, indicator_code), about, reading.as_at
+    )
+    if not history:
+        then = "" if reading.as_at is None else f" by {reading.as_at.instant.isoformat()}"
+        raise NotFound(f"no return for {about.label} had been submitted for {indicator_code}{then}")
+    reading.report(response)
+    return ReturnHistoryView.of(contract_id, indicator_code, about, history)
+
+
+def _series_or_none(
+    ledger: Ledger, contract_id: UUID, code: str, at: AsAt | None
+) -> IndicatorSeries | None:
     try:
-        return ledger.get(IndicatorSeries.id_for(contract_id, code), IndicatorSeries)
+        return ledger.get_as_at(IndicatorSeries.id_for(contract_id, code), IndicatorSeries, at)
     except NotFound:
         return None
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, Text
+from domain.actor import Actor
+from domain.application import RecordedEvent
 from domain.indicator_series import IndicatorSeries, KpiReturn
 from domain.indicators import Indicator, Polarity, Suppression, Unit
 from domain.kpis import KpiSummary
-from domain.reporting import Frequency
+from domain.reporting import Frequency, ReportingPeriod
 from domain.service_contract import ScheduledKpi
 
 Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
@@ -120,3 +125,100 @@ class KpiSummaryView(BaseModel):
 class QueryRaised(BaseModel):
     id: UUID
     series: SeriesView
+
+
+class ReturnEventKind(StrEnum):
+    SUBMITTED = "submitted"
+    RESTATED = "restated"
+    QUERIED = "queried"
+    ANSWERED = "answered"
+    ACCEPTED = "accepted"
+
+
+class ReturnEvent(BaseModel):
+    """One thing recorded about a period's return: a value given (submitted or restated, with
+    the reason), a query, its answer, or the council's acceptance."""
+
+    kind: ReturnEventKind
+    recorded_at: datetime = Field(description="when the ledger recorded it (what as_at compares)")
+    position: int = Field(description="its position in the ledger's log")
+    version: int = Field(description="the series' version it made")
+    actor: Actor
+    value: Value | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    commentary: str | None = None
+    reason: str | None = None
+    query_id: UUID | None = None
+    question: str | None = None
+    answer: str | None = None
+
+    @classmethod
+    def of(cls, recorded: RecordedEvent) -> ReturnEvent:
+        event = recorded.event
+        said: dict[str, Any]
+        match event:
+            case IndicatorSeries.ReturnSubmitted():
+                said = {
+                    "kind": ReturnEventKind.SUBMITTED,
+                    "value": event.value,
+                    "numerator": event.numerator,
+                    "denominator": event.denominator,
+                    "commentary": event.commentary,
+                }
+            case IndicatorSeries.ReturnRestated():
+                said = {
+                    "kind": ReturnEventKind.RESTATED,
+                    "value": event.value,
+                    "numerator": event.numerator,
+                    "denominator": event.denominator,
+                    "reason": event.reason,
+                }
+            case IndicatorSeries.ReturnQueried():
+                said = {
+                    "kind": ReturnEventKind.QUERIED,
+                    "query_id": event.query_id,
+                    "question": event.question,
+                }
+            case IndicatorSeries.QueryAnswered():
+                said = {
+                    "kind": ReturnEventKind.ANSWERED,
+                    "query_id": event.query_id,
+                    "answer": event.answer,
+                }
+            case IndicatorSeries.ReturnAccepted():
+                said = {"kind": ReturnEventKind.ACCEPTED}
+            case _:
+                raise TypeError(f"{type(event).__name__} is not about a period's return")
+        return cls(
+            recorded_at=recorded.recorded_at,
+            position=recorded.position,
+            version=event.originator_version,
+            actor=event.actor,
+            **said,
+        )
+
+
+class ReturnHistoryView(BaseModel):
+    """Everything recorded about one period's return, oldest first: valid time (the period)
+    beside recorded time (when the ledger learnt each value)."""
+
+    contract_id: UUID
+    indicator: str
+    period: str
+    history: list[ReturnEvent]
+
+    @classmethod
+    def of(
+        cls,
+        contract_id: UUID,
+        indicator: str,
+        period: ReportingPeriod,
+        history: Sequence[RecordedEvent],
+    ) -> ReturnHistoryView:
+        return cls(
+            contract_id=contract_id,
+            indicator=indicator,
+            period=period.label,
+            history=[ReturnEvent.of(recorded) for recorded in history],
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -71,6 +72,22 @@ class Client:
         self, contract_id: UUID | str, if_match: str | None = None, **body: Any
     ) -> httpx.Response:
         return self.post(f"/contracts/{contract_id}/obligations", body, **_if_match(if_match))
+
+    def contract_as_at(self, contract_id: UUID | str, as_at: datetime | str) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}", as_at=_instant(as_at))
+
+    def changes(
+        self,
+        contract_id: UUID | str,
+        since: datetime | str,
+        until: datetime | str | None = None,
+        **page: Any,
+    ) -> httpx.Response:
+        """What changed after `since` up to `until` (or now); `after` and `limit` page it."""
+        params = {"from": _instant(since), **page}
+        if until is not None:
+            params["to"] = _instant(until)
+        return self.http.get(f"/contracts/{contract_id}/changes", params=params)
 
     # -- variations -----------------------------------------------------------------------
 
@@ -352,6 +369,26 @@ class Client:
         path = f"/contracts/{contract_id}/kpis/{code}/returns/{period}/acceptance"
         return self.post(path, None, **_if_match(if_match))
 
+    def kpi_summary_as_at(self, contract_id: UUID | str, as_at: datetime | str) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}/kpis", as_at=_instant(as_at))
+
+    def kpi_series_as_at(
+        self, contract_id: UUID | str, code: str, as_at: datetime | str
+    ) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}/kpis/{code}", as_at=_instant(as_at))
+
+    def return_history(
+        self,
+        contract_id: UUID | str,
+        code: str,
+        period: str,
+        as_at: datetime | str | None = None,
+    ) -> httpx.Response:
+        params = (
+            {"period": period} if as_at is None else {"period": period, "as_at": _instant(as_at)}
+        )
+        return self.get(f"/contracts/{contract_id}/kpis/{code}/history", **params)
+
     # -- the public record ----------------------------------------------------------------
 
     def inspections(self, la: str) -> httpx.Response:
@@ -406,6 +443,11 @@ class Client:
 
     def consistency_proof(self, first: int, second: int) -> httpx.Response:
         return self.http.get("/audit/proof/consistency", params={"from": first, "to": second})
+
+
+def _instant(value: datetime | str) -> str:
+    # A datetime goes as ISO 8601 with its offset; a string as written, to send malformed ones.
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _if_match(etag: str | None) -> dict[str, str]:
