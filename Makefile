@@ -43,10 +43,11 @@ $(INSTALL_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-demo: install ## Seed the demo data (idempotent), serve on 127.0.0.1:PORT (8000)
+demo: install ## Seed the demo data (idempotent), serve on 127.0.0.1:PORT (8000) with a worker
 	$(call heading,seed the demo ledger)
 	$(BIN)/trustledger demo
-	$(call heading,serve on http://127.0.0.1:$(PORT))
+	$(call heading,serve on http://127.0.0.1:$(PORT), with the projection workers beside it)
+	$(BIN)/trustledger project & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	TRUSTLEDGER_DEMO_MODE=true $(BIN)/trustledger serve --host 127.0.0.1 --port $(PORT)
 
 postgres: ## Start the local PostgreSQL and create the test role and database

@@ -22,6 +22,7 @@ from api.routers import (
     audit,
     auth,
     contracts,
+    dashboards,
     health,
     kpis,
     notices,
@@ -32,7 +33,12 @@ from api.routers import (
 from api.security import TokenSigner, audit_signer, load_signing_key
 from api.settings import Settings
 from domain.application import Trustledger
+from projections.activity_view import ActivityReader
 from projections.audit_log import AuditLog, AuditStore
+from projections.dashboard_view import DashboardReader
+from projections.lag import LagMonitor
+from projections.view_store import view_store
+from projections.worker import VIEWS
 
 log = structlog.get_logger()
 
@@ -126,6 +132,14 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         owned = ledger is None
         app.state.ledger = ledger or Trustledger(settings.ledger_env())
         app.state.audit = AuditLog(cast(AuditStore, app.state.ledger.recorder), signer)
+        # The views the projection workers keep (`trustledger project`); the API only reads
+        # them, and makes their tables if no worker has yet, so that it can start first.
+        views = view_store(settings.ledger_env())
+        for view in VIEWS.values():
+            views.prepare(view.spec)
+        app.state.dashboards = DashboardReader(views)
+        app.state.activity = ActivityReader(views)
+        app.state.lag = LagMonitor(views, app.state.ledger.recorder.max_notification_id, VIEWS)
         signing = (
             asyncio.create_task(_sign_checkpoints(app.state.audit, every))
             if (every := settings.audit_checkpoint_seconds)
@@ -185,6 +199,7 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         organisations,
         accounts,
         contracts,
+        dashboards,
         kpis,
         audit,
         notices,

@@ -10,6 +10,7 @@ median, and the count used is given.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -130,6 +131,21 @@ def benchmark(
         neighbours=neighbours,
         median=neighbour_median(values, indicator.decimals),
     )
+
+
+def benchmark_for_period(
+    figures: PublishedFigures, la_number: str, code: str, period_ends: date
+) -> Benchmark | None:
+    """DfE's figures for the reporting year that ends last by `period_ends` (a KPI period's last
+    day), so that a contract's 2024-25 return sits beside DfE's year to 31 March 2025; None for
+    a local indicator or when no such year is imported."""
+    if code not in SOURCES or local_authorities().find(la_number) is None:
+        return None
+    source = SOURCES[code]
+    years = [year for year in figures.years(code) if source.period_end(year) <= period_ends]
+    if not years:
+        return None
+    return benchmark(figures, _listed(la_number), code, max(years))
 
 
 def _listed(la_number: str) -> LocalAuthority:

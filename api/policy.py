@@ -78,6 +78,11 @@ POLICY: dict[str, Rule] = {
     # Interventions are the Secretary of State's and the DfE's acts, recorded from what they
     # published: the operator keeps them, as it imports Ofsted's tables.
     "public_record.record_intervention": _rule(Scope.ANYONE, AD),
+    # dashboards, kept by the projection workers
+    "dashboard.read": _rule(Scope.READER, C, P, AU, AD),
+    "portfolio.read": _rule(Scope.ANYONE, C, P, AU, AD),  # each sees the contracts they may
+    "activity.read": _rule(Scope.READER, C, P, AU, AD),
+    "metrics.read": _rule(Scope.ANYONE, AD),
     # the audit log: hashes for anyone signed in; a leaf's event as its aggregate is read
     "audit.read": _rule(Scope.ANYONE, C, P, AU, AD),
     # the directory

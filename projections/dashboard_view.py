@@ -32,6 +32,7 @@ from projections.dashboard import (
     MeetingLine,
     OfstedRecord,
     PortfolioRow,
+    fold,
     owner_of,
     rows_of,
     status_on,
@@ -264,6 +265,17 @@ class DashboardReader:
         ]
         return sorted(lines, key=lambda line: (line.row.council, line.row.title))
 
+    def contracts_of(self, organisation_id: str) -> list[UUID]:
+        """The contracts an organisation is a party to, as council or as trust."""
+        return [
+            UUID(row["contract_id"])
+            for row in self.store.query(
+                "SELECT contract_id FROM {dashboard_contracts} "
+                "WHERE council_organisation_id=? OR trust_organisation_id=?",
+                (organisation_id, organisation_id),
+            )
+        ]
+
     def ofsted(self, ons_code: str) -> OfstedRecord | None:
         found = self.store.query(
             "SELECT ofsted FROM {dashboard_authorities} WHERE ons_code=?", (ons_code,)
@@ -279,3 +291,51 @@ def _portfolio_line(row: PortfolioRow, grade: str | None, today: date) -> Portfo
         overdue_notices=sum(today >= first for first in row.notices_overdue_from),
         latest_ofsted_grade=None if grade is None else Grade(grade),
     )
+
+
+_PAGE = 1_000
+
+
+def rows_at(
+    ledger: Trustledger, position: int
+) -> tuple[dict[UUID, tuple[ContractDashboard, PortfolioRow]], dict[str, OfstedRecord]]:
+    """Every contract's and authority's rows as the log up to `position` makes them: the same
+    fold the live view runs, over the events it reads, stopped there."""
+    events: list[LedgerAggregate.Event] = []
+    start = 0
+    while start < position:
+        page = ledger.recorder.select_notifications(
+            start, _PAGE, stop=position, topics=DashboardProjection.topics, inclusive_of_start=False
+        )
+        for notification in page:
+            event = ledger.mapper.to_domain_event(notification)
+            assert isinstance(event, LedgerAggregate.Event)
+            events.append(event)
+        if len(page) < _PAGE:
+            break
+        start = page[-1].id
+    return rows_of(fold(events))
+
+
+def dashboard_at(
+    ledger: Trustledger, contract_id: UUID, position: int, today: date
+) -> Dashboard | None:
+    contracts, authorities = rows_at(ledger, position)
+    if contract_id not in contracts:
+        return None
+    contract, _ = contracts[contract_id]
+    return Dashboard.on(today, contract, authorities.get(contract.ons_code))
+
+
+def portfolio_at(
+    ledger: Trustledger, contract_ids: Iterable[UUID] | None, position: int, today: date
+) -> list[PortfolioLine]:
+    contracts, authorities = rows_at(ledger, position)
+    wanted = contracts.keys() if contract_ids is None else set(contract_ids) & contracts.keys()
+    lines = []
+    for contract_id in wanted:
+        dashboard, row = contracts[contract_id]
+        ofsted = authorities.get(dashboard.ons_code)
+        grade = None if ofsted is None else ofsted.latest_grade
+        lines.append(_portfolio_line(row, None if grade is None else grade.value, today))
+    return sorted(lines, key=lambda line: (line.row.council, line.row.title))

@@ -424,6 +424,26 @@ class Client:
         parts = [("file", (name, content, "text/csv")) for name, content in files]
         return self.http.post("/imports/dfe", files=parts)
 
+    # -- dashboards -------------------------------------------------------------------------------
+
+    def dashboard(self, contract_id: UUID | str, **params: Any) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}/dashboard", **params)
+
+    def portfolio(self, **params: Any) -> httpx.Response:
+        return self.get("/portfolio", **params)
+
+    def activity(self, contract_id: UUID | str, **params: Any) -> httpx.Response:
+        return self.get(f"/contracts/{contract_id}/activity", **params)
+
+    def export(self, path: str, accept: str) -> httpx.Response:
+        return self.http.get(path, headers={"Accept": accept})
+
+    def metrics(self) -> httpx.Response:
+        return self.get("/metrics")
+
+    def health(self) -> httpx.Response:
+        return self.get("/health")
+
     # -- the audit log --------------------------------------------------------------------------
 
     def public_key(self) -> httpx.Response:
