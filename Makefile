@@ -71,6 +71,10 @@ bench: install postgres ## Benchmarks against baselines measured in the same run
 	$(BIN)/python -m bench.group_commit
 	$(call heading,the audit log: its cost on the append path; proofs at a million leaves against pymerkle)
 	$(BIN)/python -m bench.audit
+	$(call heading,dashboard rebuild against the library's ProjectionRunner and a raw read of the log)
+	$(BIN)/python -m bench.projections
+	$(call heading,as-at reads of a contract with ten years of monthly returns against reads of now)
+	$(BIN)/python -m bench.replay --store postgres
 
 format: install ## Reformat and apply ruff's safe fixes
 	$(BIN)/ruff format .

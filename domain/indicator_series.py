@@ -256,9 +256,15 @@ class IndicatorSeries(LedgerAggregate):
             status=ReturnStatus.SUBMITTED,
             history=(ReturnValue(value, numerator, denominator, actor, timestamp),),
         )
-        # In period order, whatever order the returns came in.
-        every = sorted((*self.returns.values(), submitted), key=lambda r: r.period)
-        self.returns = {r.period.label: r for r in every}
+        # In period order, whatever order the returns came in. Returns nearly always come in
+        # order, so the usual case appends: re-sorting on every return made replaying a series
+        # quadratic in its length (275 ms for a contract's 14 KPIs over 10 years, monthly).
+        latest = next(reversed(self.returns.values()), None)
+        if latest is None or latest.period < period:
+            self.returns[period.label] = submitted
+        else:
+            every = sorted((*self.returns.values(), submitted), key=lambda r: r.period)
+            self.returns = {r.period.label: r for r in every}
 
     def restate_return(
         self,
