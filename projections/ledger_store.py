@@ -55,22 +55,23 @@ def _write_rows(
     ]
 
 
+def _logged(row: Any) -> LoggedEvent:
+    return LoggedEvent(
+        position=row["notification_id"],
+        aggregate_id=UUID(str(row["originator_id"])),
+        version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
 def _leaf(row: Any) -> StoredLeaf:
-    event = None
-    if row["originator_id"] is not None:
-        event = LoggedEvent(
-            position=row["notification_id"],
-            aggregate_id=UUID(str(row["originator_id"])),
-            version=row["originator_version"],
-            topic=row["topic"],
-            state=bytes(row["state"]),
-        )
     return StoredLeaf(
         index=row["leaf_index"],
         position=row["notification_id"],
         recorded_at=_instant(row["recorded_at"]),
         hash=bytes(row["leaf_hash"]),
-        event=event,
+        event=None if row["originator_id"] is None else _logged(row),
     )
 
 
@@ -195,16 +196,7 @@ class _AuditTables:
         return [_leaf(row) for row in self._read(self._sql["select_leaves"], (start, limit))]
 
     def unlogged_events(self, limit: int) -> list[LoggedEvent]:
-        return [
-            LoggedEvent(
-                position=row["notification_id"],
-                aggregate_id=UUID(str(row["originator_id"])),
-                version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
-            )
-            for row in self._read(self._sql["select_unlogged"], (limit,))
-        ]
+        return [_logged(row) for row in self._read(self._sql["select_unlogged"], (limit,))]
 
     def position_at(self, instant: datetime) -> int:
         rows = self._read(self._sql["position_at"], (self._instant_param(instant),))

@@ -17,7 +17,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.benchmarks import benchmark_for_period
-from api.deps import Caller, Ledger, ReadAt, allowed
+from api.deps import Caller, Ledger, ReadAt, Reading, allowed
 from api.exports import Format, download, export_format
 from api.policy import Principal, require_access
 from api.problems import Problem
@@ -94,12 +94,18 @@ async def wait_for(position: int | None, read_position: Callable[[], int]) -> in
 V = TypeVar("V", DashboardView, PortfolioView)
 
 
-def _answer(view: V, name: str, request: Request, chosen: str | None) -> V | Response:
-    """The view as JSON, or as a board paper in the format asked for."""
+def _answer(
+    view: V, name: str, reading: Reading, request: Request, response: Response, chosen: str | None
+) -> V | Response:
+    """The view as JSON, or as a board paper in the format asked for; either says which
+    instant it shows when read as at one."""
     export = export_format(request.headers.get("accept"), chosen)
     if export is Format.JSON:
+        reading.report(response)
         return view
-    return download(view.report(), export, name)
+    paper = download(view.report(), export, name)
+    reading.report(paper)
+    return paper
 
 
 @router.get(
@@ -138,11 +144,9 @@ async def dashboard(
         position=position,
         attribution=attribution(bool(benchmarks) or found.ofsted is not None),
     )
-    reading.report(response)
-    answer = _answer(view, f"{found.contract.trust.name} dashboard", request, format)
-    if isinstance(answer, Response):
-        reading.report(answer)
-    return answer
+    return _answer(
+        view, f"{found.contract.trust.name} dashboard", reading, request, response, format
+    )
 
 
 @router.get(
@@ -178,11 +182,7 @@ async def portfolio(
         position=position,
         attribution=attribution(any(line.latest_ofsted_grade for line in lines)),
     )
-    reading.report(response)
-    answer = _answer(view, "Portfolio", request, format)
-    if isinstance(answer, Response):
-        reading.report(answer)
-    return answer
+    return _answer(view, "Portfolio", reading, request, response, format)
 
 
 @router.get(

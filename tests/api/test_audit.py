@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,41 +79,59 @@ def save(folder: Path, name: str, response: httpx.Response) -> str:
     return str(path)
 
 
-def test_an_auditor_proves_with_the_stand_alone_verifier_that_history_was_only_extended(
-    world: World, stand_alone_verifier: Path
-) -> None:
-    folder = stand_alone_verifier.parent
-    key_file = folder / "key"
-    key_file.write_text(world.auditor.public_key().text)
+@dataclass(frozen=True)
+class Kept:
+    """What an auditor saved: the published key, a checkpoint kept, and one taken later."""
+
+    key: str
+    kept: str
+    latest: str
+    first: int
+    second: int
+
+
+def keep_then_return(world: World, folder: Path) -> tuple[Kept, dict[str, Any]]:
+    """The auditor keeps a checkpoint, a contract is drafted and signed by both parties, and
+    the auditor takes the latest; and that contract."""
+    key = folder / "key"
+    key.write_text(world.auditor.public_key().text)
     world.signed()
     kept = save(folder, "kept.json", world.auditor.checkpoint())
-
-    # More activity: a contract drafted and signed by both parties.
     contract = world.signed()
     latest = save(folder, "latest.json", world.auditor.checkpoint())
     first, second = (json.loads(Path(p).read_text())["tree_size"] for p in (kept, latest))
     assert first < second
-    proof = save(folder, "proof.json", world.auditor.consistency_proof(first, second))
+    return Kept(str(key), kept, latest, first, second), contract
+
+
+def test_an_auditor_proves_with_the_stand_alone_verifier_that_history_was_only_extended(
+    world: World, stand_alone_verifier: Path
+) -> None:
+    folder = stand_alone_verifier.parent
+    saved, contract = keep_then_return(world, folder)
+    proof = save(folder, "proof.json", world.auditor.consistency_proof(saved.first, saved.second))
 
     result = run_verifier(
         stand_alone_verifier,
         "consistency",
-        "--key", str(key_file), "--old", kept, "--new", latest, "--proof", proof,
+        "--key", saved.key, "--old", saved.kept, "--new", saved.latest, "--proof", proof,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert f"extends the one of {first}" in result.stdout
+    assert f"extends the one of {saved.first}" in result.stdout
 
     # The commissioner proves that the contract's signing is in the latest checkpoint.
     leaf = leaf_of(world, world.commissioner, contract["id"])
     leaf_file = folder / "leaf.json"
     leaf_file.write_text(json.dumps(leaf))
     inclusion = save(
-        folder, "inclusion.json", world.commissioner.inclusion_proof(leaf["leaf_index"], second)
+        folder,
+        "inclusion.json",
+        world.commissioner.inclusion_proof(leaf["leaf_index"], saved.second),
     )
     result = run_verifier(
         stand_alone_verifier,
         "inclusion",
-        "--key", str(key_file), "--checkpoint", latest, "--leaf", str(leaf_file),
+        "--key", saved.key, "--checkpoint", saved.latest, "--leaf", str(leaf_file),
         "--proof", inclusion,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -122,14 +141,8 @@ def test_the_verifier_refuses_a_proof_between_other_histories(
     world: World, stand_alone_verifier: Path
 ) -> None:
     folder = stand_alone_verifier.parent
-    key_file = folder / "key"
-    key_file.write_text(world.auditor.public_key().text)
-    world.signed()
-    kept = save(folder, "kept.json", world.auditor.checkpoint())
-    world.signed()
-    latest = save(folder, "latest.json", world.auditor.checkpoint())
-    first, second = (json.loads(Path(p).read_text())["tree_size"] for p in (kept, latest))
-    genuine = ok(world.auditor.consistency_proof(first, second))
+    saved, _ = keep_then_return(world, folder)
+    genuine = ok(world.auditor.consistency_proof(saved.first, saved.second))
     forged = {**genuine, "consistency": genuine["consistency"][::-1]}
     proof = folder / "forged.json"
     proof.write_text(json.dumps(forged))
@@ -137,7 +150,7 @@ def test_the_verifier_refuses_a_proof_between_other_histories(
     result = run_verifier(
         stand_alone_verifier,
         "consistency",
-        "--key", str(key_file), "--old", kept, "--new", latest, "--proof", str(proof),
+        "--key", saved.key, "--old", saved.kept, "--new", saved.latest, "--proof", str(proof),
     )  # fmt: skip
     assert result.returncode == 1
     assert "NOT VERIFIED" in result.stderr

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from api.settings import Settings
 from domain.application import Trustledger
 from projections.dashboard_view import DASHBOARD
 from projections.lag import LagMonitor, prometheus_text, stalled
-from projections.view_store import ViewStore, view_store
+from projections.view_store import ViewStore
 from projections.worker import VIEWS, ProjectionWorker
 from tests.projections.builders import with_two_quarters
 from tests.projections.test_views import caught_up
@@ -22,20 +17,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def ledger(store_settings: Settings) -> Iterator[Trustledger]:
-    ledger = Trustledger(store_settings.ledger_env())
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-
-
-@pytest.fixture
-def store(store_settings: Settings) -> ViewStore:
-    return view_store(store_settings.ledger_env())
 
 
 def test_a_view_behind_and_still_is_stalled_until_it_moves(

@@ -4,7 +4,7 @@ whole log into exactly the rows that were maintained live."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,7 +18,7 @@ from domain.ledger import LedgerAggregate
 from projections.activity_view import ACTIVITY, ActivityReader
 from projections.dashboard import fold, rows_of
 from projections.dashboard_view import DASHBOARD, DashboardReader
-from projections.view_store import ViewSpec, ViewStore, view_store
+from projections.view_store import ViewSpec, ViewStore
 from projections.worker import VIEWS, ProjectionWorker, request_rebuild, run_workers
 from tests.domain.specs import COMMISSIONER, PROVIDER
 from tests.projections.builders import with_two_quarters
@@ -26,20 +26,6 @@ from tests.test_demo import TODAY, contract_of, seed
 
 # Long enough for any healthy worker on a loaded machine; only a broken one waits it out.
 PATIENCE_SECONDS = 60.0
-
-
-@pytest.fixture
-def ledger(store_settings: Settings) -> Iterator[Trustledger]:
-    ledger = Trustledger(store_settings.ledger_env())
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-
-
-@pytest.fixture
-def store(store_settings: Settings) -> ViewStore:
-    return view_store(store_settings.ledger_env())
 
 
 def eventually(holds: Callable[[], bool], what: str) -> None:

@@ -17,7 +17,7 @@ import pytest
 from api.settings import Settings
 from domain.application import Trustledger
 from projections.dashboard_view import DASHBOARD
-from projections.view_store import Versions, ViewStore, view_store
+from projections.view_store import Versions, ViewStore
 from tests.projections.builders import with_two_quarters
 from tests.projections.test_views import eventually, every_row, readable_position
 from tests.test_demo import seed
@@ -60,20 +60,6 @@ class Worker:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait()
-
-
-@pytest.fixture
-def ledger(store_settings: Settings) -> Iterator[Trustledger]:
-    ledger = Trustledger(store_settings.ledger_env())
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-
-
-@pytest.fixture
-def store(store_settings: Settings) -> ViewStore:
-    return view_store(store_settings.ledger_env())
 
 
 @pytest.fixture
