@@ -8,12 +8,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any, cast
 
 import anyio.to_thread
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
@@ -32,6 +34,9 @@ from api.routers import (
 )
 from api.security import TokenSigner, audit_signer, load_signing_key
 from api.settings import Settings
+from api.throttle import SignInThrottle
+from api.web import errors as web_errors
+from api.web import pages
 from domain.application import Trustledger
 from projections.activity_view import ActivityReader
 from projections.audit_log import AuditLog, AuditStore
@@ -42,6 +47,7 @@ from projections.worker import VIEWS
 
 log = structlog.get_logger()
 
+STATIC = Path(__file__).resolve().parent / "static"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -192,7 +198,12 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         return response
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    problems.install(app)
+    app.state.sign_in_throttle = SignInThrottle()
+    problems.install(app, pages=web_errors.error_page)
+    # GOV.UK Frontend's stylesheet and script (api/static/README.md), where its CSS expects them.
+    app.mount("/assets", StaticFiles(directory=STATIC / "govuk-frontend"), name="assets")
+    # First, so that a browser's request for a contract's page is the page's, not the API's.
+    app.include_router(pages.router)
     for router in (
         health,
         auth,

@@ -63,10 +63,16 @@ def current_principal(
         claims = signer.verify(credentials.credentials)
     except InvalidToken as error:
         raise unauthorised(f"the token was refused: {error}") from error
+    return principal_of(ledger, claims.account_id)
+
+
+def principal_of(ledger: Trustledger, account_id: UUID) -> Principal:
+    """The account a verified token names, as the policy sees it; a 401 Problem if it has gone
+    or been disabled. The web pages' session cookie is checked the same way."""
     # The account is read on every request, so disabling it takes effect at once rather than
     # when its last token expires.
     try:
-        account = ledger.get(claims.account_id, Account)
+        account = ledger.get(account_id, Account)
     except NotFound:
         raise unauthorised("the token's account no longer exists") from None
     if account.is_disabled:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors
@@ -17,6 +18,10 @@ from domain import errors
 log = structlog.get_logger()
 
 PROBLEM_JSON = "application/problem+json"
+
+# The web pages' renderer of an error: a page for a request to a page (or a browser's request
+# for no route at all), None for an API request, which keeps its problem details.
+PageRenderer = Callable[[Request, int, str, str, dict[str, str] | None], Response | None]
 
 
 class Problem(Exception):
@@ -62,7 +67,7 @@ def _slug(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-def problem_response(
+def problem_json(
     request: Request,
     status: int,
     title: str,
@@ -86,9 +91,26 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
+    def problem_response(
+        request: Request,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> Response:
+        """Every handler answers through here, so that an error on a page is a page (api/web/
+        errors.py) and an error of the API is problem details, from the one mapping below."""
+        page = None if pages is None else pages(request, status, title, detail, headers)
+        if page is not None:
+            return page
+        return problem_json(request, status, title, detail, kind=kind, headers=headers, **extra)
+
     @app.exception_handler(errors.DomainError)
-    async def _domain(request: Request, error: errors.DomainError) -> JSONResponse:
+    async def _domain(request: Request, error: errors.DomainError) -> Response:
         status = next((s for cls, s in _DOMAIN_STATUS if isinstance(error, cls)), 409)
         name = type(error).__name__
         title = type(error).__doc__ or name
@@ -97,7 +119,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Problem)
-    async def _edge(request: Request, error: Problem) -> JSONResponse:
+    async def _edge(request: Request, error: Problem) -> Response:
         return problem_response(
             request,
             error.status,
@@ -109,7 +131,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
         problems = [
             {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
             for e in error.errors()
@@ -133,7 +155,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
             error.status_code, "HTTP error"
         )
@@ -147,7 +169,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RecordConflictError)
-    async def _conflict(request: Request, error: RecordConflictError) -> JSONResponse:
+    async def _conflict(request: Request, error: RecordConflictError) -> Response:
         return problem_response(
             request,
             409,
@@ -158,7 +180,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(TimeoutError)
-    async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+    async def _unavailable(request: Request, error: Exception) -> Response:
         log.warning("ledger_unavailable", error=str(error))
         return problem_response(
             request,
@@ -170,7 +192,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unexpected_error")
         return problem_response(
             request,

@@ -15,8 +15,9 @@ from uuid import UUID
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from api.settings import Settings
 from projections.audit_log import Signer
@@ -46,6 +47,9 @@ class InvalidToken(Exception):
 class TokenClaims:
     account_id: UUID
     expires: datetime
+    # A browser session's id (the web pages' session cookie): what its forms' CSRF tokens are
+    # bound to. None in a bearer token from POST /auth/token.
+    session_id: str | None = None
 
 
 class TokenSigner:
@@ -57,9 +61,11 @@ class TokenSigner:
         self._audience = audience
         self._lifetime = timedelta(minutes=minutes)
 
-    def issue(self, account_id: UUID, now: datetime | None = None) -> tuple[str, int]:
+    def issue(
+        self, account_id: UUID, now: datetime | None = None, session_id: str | None = None
+    ) -> tuple[str, int]:
         now = now or datetime.now(UTC)
-        claims = {
+        claims: dict[str, object] = {
             "sub": str(account_id),
             "iss": self._issuer,
             "aud": self._audience,
@@ -67,6 +73,8 @@ class TokenSigner:
             "nbf": now,
             "exp": now + self._lifetime,
         }
+        if session_id is not None:
+            claims["sid"] = session_id
         token = jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.key_id})
         return token, int(self._lifetime.total_seconds())
 
@@ -86,9 +94,24 @@ class TokenSigner:
             return TokenClaims(
                 account_id=UUID(claims["sub"]),
                 expires=datetime.fromtimestamp(claims["exp"], UTC),
+                session_id=str(claims["sid"]) if "sid" in claims else None,
             )
         except (jwt.PyJWTError, ValueError) as error:
             raise InvalidToken(str(error)) from error
+
+    @property
+    def lifetime(self) -> timedelta:
+        return self._lifetime
+
+    def derive_secret(self, purpose: bytes) -> bytes:
+        """A secret for `purpose` derived from the signing key (HKDF), so that every process
+        sharing the key shares it and no second secret has to be configured and kept."""
+        raw = self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(raw)
 
 
 def key_id(public: Ed25519PublicKey) -> str:

@@ -133,11 +133,8 @@ async def dashboard(
         found = await anyio.to_thread.run_sync(
             dashboard_at, ledger, contract_id, position, reading.day
         )
-    if found is None:
-        raise NotFound(f"no contract {contract_id} on the dashboards")
-    parties = (found.contract.council.organisation_id, found.contract.trust.organisation_id)
-    require_access(caller.principal, "dashboard.read", contract_id, parties)
-    benchmarks = await anyio.to_thread.run_sync(_benchmarks, ledger, found)
+    found = readable(caller.principal, contract_id, found)
+    benchmarks = await anyio.to_thread.run_sync(kpi_benchmarks, ledger, found)
     view = DashboardView(
         dashboard=found,
         benchmarks=benchmarks,
@@ -168,7 +165,7 @@ async def portfolio(
         position = await wait_for(min_position, reader.position)
     else:
         position = reading.as_at.position
-    contracts = await anyio.to_thread.run_sync(_visible, caller.principal, reader)
+    contracts = await anyio.to_thread.run_sync(visible_contracts, caller.principal, reader)
     lines: list[PortfolioLine]
     if reading.as_at is None:
         lines = await anyio.to_thread.run_sync(reader.portfolio, contracts, reading.day)
@@ -211,9 +208,20 @@ async def activity(
     )
 
 
-def _visible(principal: Principal, reader: DashboardReader) -> list[UUID] | None:
+def readable(principal: Principal, contract_id: UUID, found: Dashboard | None) -> Dashboard:
+    """The dashboard found for `contract_id`, if the reader may read it: NotFound, or 403 by the
+    organisation rule. The API and the web pages ask this one question."""
+    if found is None:
+        raise NotFound(f"no contract {contract_id} on the dashboards")
+    parties = (found.contract.council.organisation_id, found.contract.trust.organisation_id)
+    require_access(principal, "dashboard.read", contract_id, parties)
+    return found
+
+
+def visible_contracts(principal: Principal, reader: DashboardReader) -> list[UUID] | None:
     """The contracts a reader may see: every one for an admin (None), those granted for an
-    auditor, and its own organisation's for a council or a trust."""
+    auditor, and its own organisation's for a council or a trust (the portfolio, in the API
+    and on the web pages)."""
     if principal.role is Role.ADMIN:
         return None
     if principal.role is Role.AUDITOR:
@@ -221,7 +229,8 @@ def _visible(principal: Principal, reader: DashboardReader) -> list[UUID] | None
     return reader.contracts_of(principal.organisation_id)
 
 
-def _benchmarks(ledger: Trustledger, found: Dashboard) -> dict[str, KpiBenchmark]:
+def kpi_benchmarks(ledger: Trustledger, found: Dashboard) -> dict[str, KpiBenchmark]:
+    """By KPI code, DfE's England, region and neighbours' figures for its latest period's year."""
     figures = ledger.published_figures()
     benchmarks: dict[str, KpiBenchmark] = {}
     for kpi in found.contract.kpis:
