@@ -1,6 +1,6 @@
 # Trustledger's entry points for developers and CI (GNU make). `make help` lists them.
 #   make demo   seed the demo ledger (SQLite under var/) and serve it on 127.0.0.1:$(PORT)
-#   make test   install, start PostgreSQL, lint, then every test on SQLite and PostgreSQL
+#   make test   install, start PostgreSQL, check Chromium, lint, then every test on both stores
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -12,6 +12,8 @@ PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
+# Debian's package; the browser specs launch this path (tests/browser/chromium.py).
+CHROMIUM := /usr/bin/chromium
 # Rewritten after each install: the venv is re-installed only when pyproject.toml is newer.
 INSTALL_STAMP := $(VENV)/.install-stamp
 
@@ -25,7 +27,7 @@ export TRUSTLEDGER_TEST_DATABASE_URL
 
 heading = @printf '\n==> %s\n' '$(1)'
 
-.PHONY: help venv install demo postgres lint test bench format clean
+.PHONY: help venv install demo postgres chromium lint test bench format clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-9s %s\n", $$1, $$2 }'
@@ -54,6 +56,14 @@ postgres: ## Start the local PostgreSQL and create the test role and database
 	$(call heading,PostgreSQL for the tests)
 	bash tests/postgres.sh
 
+chromium: ## Check that Debian's Chromium, which the browser specs drive, is installed
+	$(call heading,Chromium for the browser specs)
+	@[[ -x $(CHROMIUM) ]] || { \
+		echo "$(CHROMIUM) not found: the browser specs (tests/browser) drive Debian's Chromium." >&2; \
+		echo "Install it as root: apt-get install chromium fonts-liberation (bash .ci/run does)." >&2; \
+		exit 1; }
+	@echo "$(CHROMIUM)"
+
 lint: install ## ruff check, ruff format --check, mypy
 	$(call heading,ruff check)
 	$(BIN)/ruff check .
@@ -62,7 +72,7 @@ lint: install ## ruff check, ruff format --check, mypy
 	$(call heading,mypy)
 	$(BIN)/mypy
 
-test: install postgres lint ## Install, PostgreSQL, lint, then pytest on both stores
+test: install postgres chromium lint ## Install, PostgreSQL, Chromium, lint, then pytest on both stores
 	$(call heading,pytest on SQLite and PostgreSQL)
 	TRUSTLEDGER_TEST_DATABASE_URL='$(TRUSTLEDGER_TEST_DATABASE_URL)' $(BIN)/pytest
 

@@ -4,6 +4,7 @@ their people, and an auditor. Each spec drafts its own contracts in it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,12 +156,11 @@ def _people(admin: Client, url: str, council: str, la: str, ons: str, trust: str
     }
 
 
-@pytest.fixture(scope="module", params=STORES)
-def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[World]:
-    tmp: Path = tmp_path_factory.mktemp(request.param)
-    for settings in settings_for(request.param, tmp):
+@contextmanager
+def open_world(store: str, tmp: Path) -> Iterator[World]:
+    """A fresh ledger on this store, served on a free port and seeded with the world's people;
+    the browser specs act in the same world as the HTTP specs."""
+    for settings in settings_for(store, tmp):
         ledger = Trustledger(settings.ledger_env())
         try:
             add_admin(ledger, ADMIN_EMAIL, "Operator", PASSWORD)
@@ -204,3 +204,11 @@ def world(
                 auditor=Client.signed_in(url, "auditor@dfe.test"),
                 auditor_id=auditor["id"],
             )
+
+
+@pytest.fixture(scope="module", params=STORES)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    with open_world(request.param, tmp_path_factory.mktemp(request.param)) as world:
+        yield world

@@ -1,4 +1,5 @@
-"""A real uvicorn server on a free loopback port, in a thread, for HTTP specs."""
+"""A real uvicorn server on a free loopback port, in a thread, for HTTP specs; the projection
+workers beside it, as `trustledger project` runs them, for specs that read the views."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
+from projections.worker import VIEWS, run_workers
 
 
 def free_port() -> int:
@@ -41,3 +43,18 @@ def live_server(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def projection_workers(settings: Settings) -> Iterator[None]:
+    """Every view's worker for these settings, in a thread, stopped on leaving."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_workers, args=(list(VIEWS), settings.ledger_env(), stop), daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)

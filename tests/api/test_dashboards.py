@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,9 +15,10 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from projections.worker import VIEWS, run_workers
+from projections.worker import VIEWS
 from tests.api.client import Client
 from tests.api.conftest import World, denied, refused, succeeded
+from tests.api.server import projection_workers
 from tests.api.test_kpis import A1, REREFERRALS, SANDWELL_2024_25
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,14 +33,8 @@ NOT_A_READER = [
 @pytest.fixture(scope="module", autouse=True)
 def workers(world: World) -> Iterator[None]:
     """The projection workers, as `trustledger project` runs them, for this module's world."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_workers, args=(list(VIEWS), world.settings.ledger_env(), stop), daemon=True
-    )
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=30)
+    with projection_workers(world.settings):
+        yield
 
 
 def position_of(response: httpx.Response) -> int:
