@@ -56,11 +56,14 @@ postgres: ## Start the local PostgreSQL and create the test role and database
 	$(call heading,PostgreSQL for the tests)
 	bash tests/postgres.sh
 
-chromium: ## Check that Debian's Chromium, which the browser specs drive, is installed
+chromium: ## Install Debian's Chromium, which the browser specs drive, if it is missing
 	$(call heading,Chromium for the browser specs)
+	@[[ -x $(CHROMIUM) ]] || [[ $$(id -u) != 0 ]] || { \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends chromium fonts-liberation; }
 	@[[ -x $(CHROMIUM) ]] || { \
 		echo "$(CHROMIUM) not found: the browser specs (tests/browser) drive Debian's Chromium." >&2; \
-		echo "Install it as root: apt-get install chromium fonts-liberation (bash .ci/run does)." >&2; \
+		echo "Install it as root: apt-get install chromium fonts-liberation." >&2; \
 		exit 1; }
 	@echo "$(CHROMIUM)"
 
