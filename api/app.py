@@ -118,13 +118,17 @@ async def _sign_checkpoints(audit: AuditLog, every: float) -> None:
     """Sign a checkpoint whenever the log has grown, so that auditors always find a recent one
     even if nobody asks. Several API processes may each sign: a checkpoint of a size already
     signed is kept once."""
+    signed = -1
     while True:
         await asyncio.sleep(every)
         try:
             checkpoint = await anyio.to_thread.run_sync(audit.sign)
-            log.info("checkpoint signed", size=checkpoint.size)
         except Exception:  # the next round tries again; the service keeps serving meanwhile
             log.exception("checkpoint signing failed")
+            continue
+        if checkpoint.size != signed:
+            log.info("checkpoint signed", size=checkpoint.size)
+            signed = checkpoint.size
 
 
 def create_app(settings: Settings | None = None, ledger: Trustledger | None = None) -> FastAPI:

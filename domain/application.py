@@ -288,7 +288,7 @@ class Trustledger(Application[UUID]):
         the portfolio view (issue 6) keeps a table of them."""
         return [
             self.get(n.originator_id, ServiceContract)  # type: ignore[arg-type]
-            for n in self._notifications(ServiceContract.Drafted)
+            for n in self.notifications(ServiceContract.Drafted)
         ]
 
     def notices(self, contract_id: UUID) -> list[PerformanceNotice]:
@@ -298,7 +298,7 @@ class Trustledger(Application[UUID]):
 
     def _notice_ids(self, contract_id: UUID) -> list[UUID]:
         found: list[UUID] = []
-        for notification in self._notifications(PerformanceNotice.Issued):
+        for notification in self.notifications(PerformanceNotice.Issued):
             issued = self.mapper.to_domain_event(notification)
             if isinstance(issued, PerformanceNotice.Issued) and issued.contract_id == contract_id:
                 found.append(issued.originator_id)
@@ -310,7 +310,7 @@ class Trustledger(Application[UUID]):
         Folded from the log's pages of Inspection events, so that a read costs a query per page
         rather than one per inspection, until the public-record view (issue 6) keeps them."""
         folded: dict[UUID, Inspection] = {}
-        for notification in self._notifications(*_INSPECTION_EVENTS):
+        for notification in self.notifications(*_INSPECTION_EVENTS):
             recorded = self.mapper.to_domain_event(notification)
             assert isinstance(recorded, LedgerAggregate.Event)
             inspection = recorded.mutate(folded.get(recorded.originator_id))
@@ -340,7 +340,7 @@ class Trustledger(Application[UUID]):
                 return published.figures
             folded, last = 0, head
             try:
-                for notification in self._notifications(
+                for notification in self.notifications(
                     *_PUBLICATION_EVENTS, after=published.position
                 ):
                     imported = self.mapper.to_domain_event(notification)
@@ -360,16 +360,19 @@ class Trustledger(Application[UUID]):
                 published.figures = PublishedFigures(published.publications.values())
             return published.figures
 
-    def _notifications(
-        self, *kinds: type[LedgerAggregate.Event], after: int | None = None
+    def notifications(
+        self,
+        *kinds: type[LedgerAggregate.Event],
+        after: int | None = None,
+        up_to: int | None = None,
     ) -> Iterator[Notification]:
-        """The log's records of these kinds of event after a position (or all), in log order,
-        read a page at a time."""
+        """The log's records of these kinds of event after a position (or all) and up to one
+        (or the head), in log order, read a page at a time."""
         topics = [get_topic(kind) for kind in kinds]
         start = after
         while True:
             page = self.recorder.select_notifications(
-                start, _PAGE, topics=topics, inclusive_of_start=False
+                start, _PAGE, stop=up_to, topics=topics, inclusive_of_start=False
             )
             yield from page
             if len(page) < _PAGE:

@@ -37,7 +37,7 @@ from projections.dashboard import (
     rows_of,
     status_on,
 )
-from projections.events import topics_of
+from projections.events import declared_events, topics_of
 from projections.view_projection import ViewProjection
 from projections.view_store import Row, Table, ViewSpec, ViewStore, versioned
 
@@ -293,27 +293,16 @@ def _portfolio_line(row: PortfolioRow, grade: str | None, today: date) -> Portfo
     )
 
 
-_PAGE = 1_000
-
-
 def rows_at(
     ledger: Trustledger, position: int
 ) -> tuple[dict[UUID, tuple[ContractDashboard, PortfolioRow]], dict[str, OfstedRecord]]:
     """Every contract's and authority's rows as the log up to `position` makes them: the same
     fold the live view runs, over the events it reads, stopped there."""
-    events: list[LedgerAggregate.Event] = []
-    start = 0
-    while start < position:
-        page = ledger.recorder.select_notifications(
-            start, _PAGE, stop=position, topics=DashboardProjection.topics, inclusive_of_start=False
-        )
-        for notification in page:
-            event = ledger.mapper.to_domain_event(notification)
-            assert isinstance(event, LedgerAggregate.Event)
-            events.append(event)
-        if len(page) < _PAGE:
-            break
-        start = page[-1].id
+    events = []
+    for notification in ledger.notifications(*declared_events(*FOLDED_KINDS), up_to=position):
+        event = ledger.mapper.to_domain_event(notification)
+        assert isinstance(event, LedgerAggregate.Event)
+        events.append(event)
     return rows_of(fold(events))
 
 
