@@ -9,9 +9,11 @@ from fastapi import Request, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from api.policy import Principal
 from api.settings import Settings
 from api.web import formats
 from api.web.session import CSRF_FIELD, Visit
+from domain.actor import Role
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SERVICE_NAME = "Trustledger"
@@ -44,6 +46,23 @@ _environment.filters.update(
 _environment.globals.update(service_name=SERVICE_NAME, rag_tags=RAG_TAGS, csrf_field=CSRF_FIELD)
 templates = Jinja2Templates(env=_environment)
 
+# The service navigation: (key, address, label) for each role's own work. Pages name their key as
+# `nav`, which marks the item as the current one.
+_PORTFOLIO = ("portfolio", "/", "Portfolio")
+_AUDIT_LOG = ("audit-log", "/audit-log", "Audit log")
+_SIGN_OUT = ("sign-out", "/sign-out", "Sign out")
+NAVIGATION: dict[Role, tuple[tuple[str, str, str], ...]] = {
+    Role.COMMISSIONER: (_PORTFOLIO, _AUDIT_LOG, _SIGN_OUT),
+    Role.PROVIDER: (_PORTFOLIO, ("returns", "/returns", "Returns due"), _AUDIT_LOG, _SIGN_OUT),
+    Role.AUDITOR: (_PORTFOLIO, _AUDIT_LOG, _SIGN_OUT),
+    Role.ADMIN: (_PORTFOLIO, _AUDIT_LOG, _SIGN_OUT),
+}
+
+
+def navigation(principal: Principal | None) -> tuple[tuple[str, str, str], ...]:
+    return () if principal is None else NAVIGATION.get(principal.role, (_PORTFOLIO, _SIGN_OUT))
+
+
 # Signed-in pages hold contract business: not to be kept by a shared computer's browser cache
 # or framed by another site (clickjacking of the forms).
 _PAGE_HEADERS = {
@@ -74,6 +93,7 @@ def render(
             "title": title,
             "visit": visit,
             "principal": None if visit is None else visit.principal,
+            "navigation": navigation(None if visit is None else visit.principal),
             "csrf_token": "" if visit is None else visit.csrf_token,
             "demo_mode": settings.demo_mode,
             "errors": context.pop("errors", []),
