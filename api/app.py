@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import anyio.to_thread
+import psycopg_pool
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -114,6 +116,43 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+# How long a request waits for a pooled connection once PostgreSQL has refused a new one.
+UNREACHABLE_WAIT_SECONDS = 0.1
+
+
+def _fail_fast_while_unreachable(datastore: Any) -> None:
+    """Answer at once, rather than after most of a minute, while PostgreSQL is down.
+
+    The pool waits its connect timeout for a connection, and the library retries each read and
+    write ten times: while the server is down a request would hang for 50 s before its 503.
+    Once an attempt to connect has failed and none has succeeded since, a request waits only
+    briefly for a connection. The pool keeps reconnecting in the background (with backoff), and
+    its first success restores the usual wait, so a busy but healthy pool is never cut short.
+    """
+    pool = getattr(datastore, "pool", None)
+    if not isinstance(pool, psycopg_pool.ConnectionPool):  # SQLite's file is never unreachable
+        return
+    connect, getconn = pool._connect, pool.getconn
+    unreachable = threading.Event()
+
+    def watched_connect(timeout: float | None = None) -> Any:
+        try:
+            connection = connect(timeout)
+        except Exception:
+            unreachable.set()
+            raise
+        unreachable.clear()
+        return connection
+
+    def getconn_quickly_while_unreachable(timeout: float | None = None) -> Any:
+        if timeout is None and unreachable.is_set():
+            timeout = UNREACHABLE_WAIT_SECONDS
+        return getconn(timeout)
+
+    pool._connect = watched_connect  # type: ignore[method-assign]
+    pool.getconn = getconn_quickly_while_unreachable  # type: ignore[method-assign]
+
+
 async def _sign_checkpoints(audit: AuditLog, every: float) -> None:
     """Sign a checkpoint whenever the log has grown, so that auditors always find a recent one
     even if nobody asks. Several API processes may each sign: a checkpoint of a size already
@@ -141,10 +180,12 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         anyio.to_thread.current_default_thread_limiter().total_tokens = 128
         owned = ledger is None
         app.state.ledger = ledger or Trustledger(settings.ledger_env())
+        _fail_fast_while_unreachable(app.state.ledger.recorder.datastore)
         app.state.audit = AuditLog(cast(AuditStore, app.state.ledger.recorder), signer)
         # The views the projection workers keep (`trustledger project`); the API only reads
         # them, and makes their tables if no worker has yet, so that it can start first.
         views = view_store(settings.ledger_env())
+        _fail_fast_while_unreachable(getattr(views, "datastore", None))
         for view in VIEWS.values():
             views.prepare(view.spec)
         app.state.dashboards = DashboardReader(views)
@@ -222,4 +263,5 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         published_statistics,
     ):
         app.include_router(router.router)
+    problems.document(app)
     return app
