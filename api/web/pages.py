@@ -33,7 +33,7 @@ from api.routers.dashboards import (
 )
 from api.schemas.dashboards import KpiBenchmark, attribution
 from api.settings import Settings
-from api.web import charts
+from api.web import charts, variations
 from api.web.errors import safe_next
 from api.web.routing import NegotiatedPageRoute, PageRoute
 from api.web.session import (
@@ -281,3 +281,4 @@ def _sentence(detail: str) -> str:
 
 router.include_router(pages)
 router.include_router(negotiated)
+router.include_router(variations.router)

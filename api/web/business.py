@@ -1,0 +1,236 @@
+"""What the contract business pages (variations, performance notices, financial positions) share:
+reading a submitted form, acting through the API's own handlers, and telling the reader it
+worked after the redirect.
+
+A page acts exactly as the API does: it builds the `Acting` the API's dependency would build
+(`require_role` for the action, the actor, the write's preconditions) and calls the API's
+handler, which judges the organisation rule inside the unit of work. Nothing is decided twice.
+
+Each form carries an idempotency key made when the form is rendered, so that a form sent twice
+(a double click, a resubmission after a lost reply) is stored once: the second is answered with
+the first's outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from api.deps import Acting, Caller
+from api.policy import require_role
+from api.problems import _DOMAIN_STATUS
+from api.web.session import CSRF_FIELD, Visit, check_csrf, principal
+from domain.application import Trustledger, Write
+from domain.errors import DomainError, IdempotencyKeyReused, StaleVersion
+
+IDEMPOTENCY_FIELD = "idempotency_key"
+VERSION_FIELD = "version"
+# The success message of the last form sent, for the page it redirected to: a key of DONE, never
+# text from the request, so that no link can make a page claim something happened.
+DONE_COOKIE = "trustledger_done"
+
+DONE = {
+    "variation-proposed": "Variation proposed",
+    "variation-agreed": "Variation agreed: it is now part of the contract",
+    "variation-rejected": "Variation rejected",
+    "variation-withdrawn": "Variation withdrawn",
+    "notice-issued": "Performance notice issued",
+    "plan-submitted": "Remedial plan sent to the council",
+    "plan-accepted": "Remedial plan accepted",
+    "plan-rejected": "Remedial plan rejected",
+    "notice-resolved": "Performance notice closed as resolved",
+    "notice-escalated": "Performance notice escalated",
+    "position-reported": "Financial position reported",
+}
+
+_AMOUNT = re.compile(r"£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
+
+
+def form_key() -> str:
+    """A fresh idempotency key for a form about to be rendered."""
+    return secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True)
+class Error:
+    """A GOV.UK error: the field it is about (its id, for the summary's link) and the message."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A form as sent, once its CSRF token has been checked."""
+
+    form: FormData
+
+    def text(self, name: str) -> str:
+        value = self.form.get(name, "")
+        return value.strip() if isinstance(value, str) else ""
+
+    def texts(self, name: str) -> list[str]:
+        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
+
+    @property
+    def key(self) -> str:
+        """The form's idempotency key; a fresh one if it came without (nothing to repeat)."""
+        given = self.text(IDEMPOTENCY_FIELD)
+        return given if 0 < len(given) <= 100 else form_key()
+
+    def kept(self) -> dict[str, Any]:
+        """The values to show again in a form that is refused, as the reader typed them."""
+        return {name: self.text(name) for name in self.form if name != CSRF_FIELD}
+
+
+async def submitted(request: Request, visit: Visit) -> Submitted:
+    form = await request.form()
+    check_csrf(visit, form.get(CSRF_FIELD))
+    return Submitted(form)
+
+
+def caller(request: Request, visit: Visit, action: str) -> Caller:
+    """What the API's `allowed(action)` would give its handler, for the signed-in reader."""
+    reader = principal(visit)
+    require_role(reader, action)
+    return Caller(reader, action, reader.actor(request.state.request_id))
+
+
+def acting(
+    request: Request,
+    visit: Visit,
+    ledger: Trustledger,
+    action: str,
+    sent: Submitted,
+    body: BaseModel | None = None,
+    expected_version: int | None = None,
+) -> Acting:
+    """What the API's `acting_as(action)` would give its handler, for the signed-in reader.
+
+    The fingerprint is the command's own content, so that the same form sent twice is known as
+    one write and the same key with other answers is refused.
+    """
+    content = "" if body is None else body.model_dump_json()
+    fingerprint = hashlib.sha256(
+        f"{request.url.path}\n{expected_version}\n{content}".encode()
+    ).hexdigest()
+    return Acting(
+        caller=caller(request, visit, action),
+        ledger=ledger,
+        write=Write(expected_version, f"web:{sent.key}", fingerprint),
+        response=Response(),
+    )
+
+
+def refusal(error: DomainError, field: str) -> tuple[int, list[Error]]:
+    """The status and the form error for a command the domain refused, for the page to show
+    beside the reader's answers. A refusal that means "not yours" or "not there" is raised
+    again, to be the 403 or 404 page, as the API would answer it."""
+    status = next((s for cls, s in _DOMAIN_STATUS if isinstance(error, cls)), 409)
+    if status in (403, 404):
+        raise error
+    if isinstance(error, StaleVersion):
+        text = "The contract has changed since you read this page. Read it again below, then decide"
+    elif isinstance(error, IdempotencyKeyReused):
+        text = "This form was already sent with other answers. Reload the page to start again"
+    else:
+        text = sentence(error.detail)
+    return status, [Error(field, text)]
+
+
+def invalid(error: ValidationError, fields: dict[str, str]) -> list[Error]:
+    """A body the API's schema refused (a text too long, say), as errors on the form's fields:
+    `fields` names the form field of each body member."""
+    found = []
+    for detail in error.errors():
+        member = str(detail["loc"][0]) if detail["loc"] else ""
+        field = fields.get(member, next(iter(fields.values())))
+        found.append(Error(field, sentence(f"{member.replace('_', ' ')}: {detail['msg']}")))
+    return found
+
+
+def sentence(detail: str) -> str:
+    return detail[:1].upper() + detail[1:].rstrip(".")
+
+
+def required(sent: Submitted, name: str, message: str, errors: list[Error]) -> str:
+    value = sent.text(name)
+    if not value:
+        errors.append(Error(name, message))
+    elif len(value) > 5000:
+        what = sentence(message.removeprefix("Enter "))
+        errors.append(Error(name, f"{what} must be 5,000 characters or fewer"))
+    return value
+
+
+def day_of(sent: Submitted, name: str, what: str, errors: list[Error]) -> date | None:
+    """A GOV.UK date input's three fields as a date; an error in GOV.UK's words if it is not
+    one. `what` completes "Enter ..." (e.g. "the date the remedial plan is due")."""
+    parts = [sent.text(f"{name}-{part}") for part in ("day", "month", "year")]
+    if not any(parts):
+        errors.append(Error(f"{name}-day", f"Enter {what}"))
+        return None
+    if not all(part.isdigit() for part in parts) or len(parts[2]) != 4:
+        errors.append(Error(f"{name}-day", f"{sentence(what)} must be a real date"))
+        return None
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    except ValueError:
+        errors.append(Error(f"{name}-day", f"{sentence(what)} must be a real date"))
+        return None
+
+
+def pence_of(sent: Submitted, name: str, what: str, errors: list[Error]) -> int | None:
+    """An amount in pounds, as people write it (£1,234.56, 58000000), in whole pence."""
+    text = sent.text(name)
+    if not text:
+        errors.append(Error(name, f"Enter {what}"))
+        return None
+    if _AMOUNT.fullmatch(text) is None:
+        errors.append(
+            Error(name, f"{sentence(what)} must be an amount in pounds, like 1,250,000 or 99.50")
+        )
+        return None
+    try:
+        pounds = Decimal(text.lstrip("£").strip().replace(",", ""))
+    except InvalidOperation:  # the pattern admits only numbers; kept for the type checker
+        errors.append(Error(name, f"{sentence(what)} must be an amount in pounds"))
+        return None
+    return int(pounds * 100)
+
+
+def done(request: Request, to: str, what: str) -> RedirectResponse:
+    """Post/Redirect/Get: to the page `to` (a path), which will say `what` happened (a key of
+    DONE). The message rides in a cookie for that path alone, read once."""
+    response = RedirectResponse(to, status_code=303)
+    response.set_cookie(
+        DONE_COOKIE,
+        what,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path=to.split("#", 1)[0].split("?", 1)[0],
+    )
+    return response
+
+
+def done_message(request: Request) -> str | None:
+    """The success message for this page, if the reader has just been sent here by a form."""
+    return DONE.get(request.cookies.get(DONE_COOKIE, ""))
+
+
+def shown(request: Request, response: Response) -> Response:
+    """Forget the success message once its page has shown it."""
+    if DONE_COOKIE in request.cookies:
+        response.delete_cookie(DONE_COOKIE, path=request.url.path, httponly=True, samesite="lax")
+    return response
