@@ -41,6 +41,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("demo", help="seed the demo scenario (running it again adds nothing)")
 
+    generating = commands.add_parser(
+        "generate",
+        help="generate a synthetic history at national scale (api/national.py)",
+        description="Every English council's contract with its trust, ten years of monthly "
+        "returns for 40 KPIs, governance and notices, and the real public record, loaded in "
+        "batches and then taken into the views. Refused if the ledger already holds any of its "
+        "councils.",
+    )
+    generating.add_argument(
+        "--national", action="store_true", required=True, help="the national dataset"
+    )
+    generating.add_argument(
+        "--fraction", type=float, default=1.0, help="this share of the 153 councils (0 to 1)"
+    )
+    generating.add_argument("--years", type=int, default=10, help="years of history (1 to 10)")
+    generating.add_argument(
+        "--database-url", help="load into this database instead of TRUSTLEDGER_DATABASE_URL's"
+    )
+
     admin = commands.add_parser("add-admin", help="register an admin account")
     admin.add_argument("email")
     admin.add_argument("--name", default="Administrator")
@@ -111,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args.host, args.port, args.workers)
     settings = Settings()
+    if args.command == "generate":
+        if args.database_url is not None:
+            settings = Settings(database_url=args.database_url)
+        return _generate(parser, settings, args.fraction, args.years)
     if args.command == "project":
         return _project(settings, args.views or sorted(VIEWS), args.rebuild, args.batch)
     ledger = Trustledger(settings.ledger_env())
@@ -213,6 +236,23 @@ def _admin(ledger: Trustledger, email: str) -> Actor:
     if account.role is not Role.ADMIN or account.is_disabled:
         raise SystemExit(f"{email} is not an enabled admin account")
     return Actor(user_id=str(account.id), organisation_id=account.organisation_id, role=Role.ADMIN)
+
+
+def _generate(
+    parser: argparse.ArgumentParser, settings: Settings, fraction: float, years: int
+) -> int:
+    from api.national import NationalPlan, generate
+
+    try:
+        plan = NationalPlan.of(fraction, years=years)
+    except ValueError as error:
+        parser.error(str(error))
+    env = settings.ledger_env()
+    ledger = Trustledger(env)
+    try:
+        return generate(ledger, env, plan, sys.stdout)
+    finally:
+        ledger.close()
 
 
 def _project(settings: Settings, views: list[str], rebuild: str | None, batch: int) -> int:
