@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from domain.indicators import Suppression
 
@@ -57,6 +58,17 @@ def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     return f"{value.day} {value:%B %Y}"
+
+
+# Every time a page shows is UK time, as the contract reckons its days.
+UK = ZoneInfo("Europe/London")
+
+
+def moment(value: datetime) -> str:
+    """An instant in UK time to the second: "23:59:59 on 31 March 2022". An auditor compares it
+    with other records, so it is never rounded to the minute."""
+    local = value.astimezone(UK)
+    return f"{local:%H:%M:%S} on {day(local)}"
 
 
 def words(value: object) -> str:

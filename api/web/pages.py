@@ -28,12 +28,11 @@ from api.routers.auth import (
 from api.routers.dashboards import (
     Dashboards,
     kpi_benchmarks,
-    readable,
     visible_contracts,
 )
 from api.schemas.dashboards import KpiBenchmark, attribution
 from api.settings import Settings
-from api.web import charts, variations
+from api.web import audit_log, charts, scrutiny, variations
 from api.web.errors import safe_next
 from api.web.routing import NegotiatedPageRoute, PageRoute
 from api.web.session import (
@@ -202,20 +201,26 @@ def dashboard_page(
 ) -> Response:
     reading = principal(visit)
     require_role(reading, "dashboard.read")
-    found = readable(reading, contract_id, reader.dashboard(contract_id, today()))
+    # As the API's as_at: the day typed (its end, UK time) or an instant, folded from the log.
+    found, position, asked = scrutiny.dashboard_as_asked(
+        reading, contract_id, ledger, reader, scrutiny.as_at_asked(request, ledger), today()
+    )
     benchmarks = kpi_benchmarks(ledger, found)
     return render(
         request,
         visit,
         "dashboard.html",
         found.contract.title + f": {found.contract.trust.name}",
+        status_code=asked.status,
+        errors=asked.errors,
+        asked=asked,
         nav="portfolio",
         board=found,
         contract=found.contract,
         benchmarks=benchmarks,
         charts={kpi.code: kpi_chart(kpi, benchmarks.get(kpi.code)) for kpi in found.contract.kpis},
         overdue_kpis=_overdue(found),
-        position=reader.position(),
+        position=position,
         attribution=attribution(bool(benchmarks) or found.ofsted is not None),
     )
 
@@ -282,3 +287,5 @@ def _sentence(detail: str) -> str:
 router.include_router(pages)
 router.include_router(negotiated)
 router.include_router(variations.router)
+router.include_router(scrutiny.negotiated)
+router.include_router(audit_log.pages)
