@@ -32,7 +32,7 @@ from api.routers.dashboards import (
 )
 from api.schemas.dashboards import KpiBenchmark, attribution
 from api.settings import Settings
-from api.web import audit_log, charts, notices, returns, scrutiny, variations
+from api.web import audit_log, charts, finances, notices, returns, scrutiny, variations
 from api.web.errors import safe_next
 from api.web.routing import NegotiatedPageRoute, PageRoute
 from api.web.session import (
@@ -291,3 +291,4 @@ router.include_router(scrutiny.negotiated)
 router.include_router(audit_log.pages)
 router.include_router(returns.router)
 router.include_router(notices.router)
+router.include_router(finances.router)
