@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import psycopg.errors
 import structlog
-from eventsourcing.persistence import OperationalError, RecordConflictError
+from eventsourcing.persistence import OperationalError, PersistenceError, RecordConflictError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -89,6 +91,49 @@ def problem_json(
         body["request_id"] = request_id
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+@dataclass(frozen=True)
+class StorageRefusal:
+    status: int
+    title: str
+    detail: str
+    kind: str
+    headers: dict[str, str] | None = None
+
+
+# The store's own state, not the request, stopped the change: say so plainly, and that nothing
+# was recorded, rather than "unavailable" (a full disk does not mend itself by waiting) or 500.
+DISK_FULL = StorageRefusal(
+    507,
+    "Ledger storage full",
+    "the ledger's storage is full, so nothing was recorded; reading still works. "
+    "The service's operators must make room before changes can be recorded again",
+    "ledger-storage-full",
+)
+READ_ONLY = StorageRefusal(
+    503,
+    "Ledger read-only",
+    "the ledger's database accepts no changes just now (it is read-only), so nothing was "
+    "recorded; reading still works. Try again later",
+    "ledger-read-only",
+    {"Retry-After": "30"},
+)
+
+
+def _refused_by_storage(error: BaseException) -> StorageRefusal | None:
+    """A full disk or a read-only database, wherever in the chain of causes the store's driver
+    reported it (the library re-raises drivers' errors as its own)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        # sqlite3's errors carry SQLite's own code name (Python 3.11 and later).
+        code = getattr(cause, "sqlite_errorname", None)
+        if isinstance(cause, psycopg.errors.DiskFull) or code == "SQLITE_FULL":
+            return DISK_FULL
+        if isinstance(cause, psycopg.errors.ReadOnlySqlTransaction) or code == "SQLITE_READONLY":
+            return READ_ONLY
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
@@ -178,9 +223,22 @@ def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
             kind="conflict",
         )
 
-    @app.exception_handler(OperationalError)
+    @app.exception_handler(PersistenceError)
     @app.exception_handler(TimeoutError)
     async def _unavailable(request: Request, error: Exception) -> Response:
+        refusal = _refused_by_storage(error)
+        if refusal is not None:
+            log.error("ledger_refused_change", error=str(error), refusal=refusal.kind)
+            return problem_response(
+                request,
+                refusal.status,
+                refusal.title,
+                refusal.detail,
+                kind=refusal.kind,
+                headers=refusal.headers,
+            )
+        if not isinstance(error, OperationalError | TimeoutError):
+            return await _unexpected(request, error)
         log.warning("ledger_unavailable", error=str(error))
         return problem_response(
             request,
