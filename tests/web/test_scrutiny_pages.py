@@ -2,8 +2,8 @@
 stood at the end of a day, the changes between two days, and the audit log with its "Verify".
 
 A day typed into a page is a day of recorded time, and everything a spec writes is recorded
-today. So the spec that needs a past day has the ledger record its first events on 31 March
-2022: it moves the recorded time of the leaves written so far back to that day, as an insider
+today. So the spec that needs a past day has the ledger record its first events on 11 April
+2025: it moves the recorded time of the leaves written so far back to that day, as an insider
 with the database's password could (recorded time is not part of a leaf's hash, and the times
 still rise with the log). That is how the time is passed in; nothing else about the ledger
 changes.
@@ -36,7 +36,7 @@ SANDWELL_PROVIDER = "provider@sandwell-trust.test"
 BIRMINGHAM_COMMISSIONER = "commissioner@birmingham.test"
 AUDITOR = "auditor@dfe.test"
 # The day the ledger is made to have recorded the story's first events, at midday UK time.
-RECORDED_ON = datetime(2022, 3, 31, 11, 0, tzinfo=UTC)
+RECORDED_ON = datetime(2025, 4, 11, 11, 0, tzinfo=UTC)
 RE_REFERRALS = "A1 Re-referrals within 12 months"  # the KPI as the contract schedules it
 # What the story records of the contract: drafted, a KPI scheduled, signed by each party, the
 # KPI's series started, a return submitted.
@@ -115,8 +115,8 @@ class _Placeholders:
         return self.connection.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
 
 
-def recorded_on_31_march_2022(world: World) -> None:
-    """Make the ledger have recorded every event so far at midday on 31 March 2022."""
+def recorded_on_11_april_2025(world: World) -> None:
+    """Make the ledger have recorded every event so far at midday on 11 April 2025."""
     value: Any = RECORDED_ON
     if not world.settings.is_postgres:
         value = RECORDED_ON.isoformat(timespec="microseconds")
@@ -126,10 +126,14 @@ def recorded_on_31_march_2022(world: World) -> None:
 
 @pytest.fixture(scope="module")
 def restated(world: World, workers: None) -> dict[str, Any]:
-    """Sandwell's 22.7%, recorded on 31 March 2022; then, today, restated to 20.9% with a
+    return restated_since_april_2025(world)
+
+
+def restated_since_april_2025(world: World) -> dict[str, Any]:
+    """Sandwell's 22.7%, recorded on 11 April 2025; then, today, restated to 20.9% with a
     reason."""
     contract = sandwell_with_a_return(world)
-    recorded_on_31_march_2022(world)
+    recorded_on_11_april_2025(world)
     response = world.provider.restate_return(
         contract["id"],
         REREFERRALS,
@@ -215,20 +219,20 @@ def test_the_dashboard_as_at_a_past_date_shows_the_earlier_value_and_says_when(
 ) -> None:
     reader = Browser.signed_in(world.url, AUDITOR)
 
-    then = reader.visit(as_at(restated["id"], "31", "3", "2022"))
+    then = reader.visit(as_at(restated["id"], "11", "4", "2025"))
     now = reader.visit(f"/contracts/{restated['id']}")
 
     assert then.status_code == 200
     is_page(then, "Sandwell&#39;s contract under audit: Sandwell Children&#39;s Trust")
     assert (
-        "You are looking at the contract as the ledger stood at 23:59:59 on 31 March 2022, "
+        "You are looking at the contract as the ledger stood at 23:59:59 on 11 April 2025, "
         "UK time" in banner(then.text)
     )
     assert f'href="/contracts/{restated["id"]}">See the contract as it stands now' in then.text
     assert "22.7%" in then.text
     assert "20.9%" not in then.text
     # The date stays in the fields, to be changed.
-    assert 'id="as-at-day" name="as-at-day" type="text" inputmode="numeric" value="31"' in then.text
+    assert 'id="as-at-day" name="as-at-day" type="text" inputmode="numeric" value="11"' in then.text
     # As it stands: the restated value, and no banner claiming another instant.
     assert "20.9%" in now.text
     assert "You are looking at the contract as the ledger stood" not in now.text
@@ -237,14 +241,14 @@ def test_the_dashboard_as_at_a_past_date_shows_the_earlier_value_and_says_when(
 def test_the_day_before_the_first_event_is_refused_with_the_instant_named(
     world: World, restated: dict[str, Any]
 ) -> None:
-    page = Browser.signed_in(world.url, AUDITOR).visit(as_at(restated["id"], "30", "3", "2022"))
+    page = Browser.signed_in(world.url, AUDITOR).visit(as_at(restated["id"], "10", "4", "2025"))
 
     assert page.status_code == 400
     is_page(page, "Error: Sandwell&#39;s contract under audit: Sandwell Children&#39;s Trust")
     assert error_summary(page.text) == [
         (
             "as-at-day",
-            "The ledger held no record of this contract at 23:59:59 on 30 March 2022, UK time: "
+            "The ledger held no record of this contract at 23:59:59 on 10 April 2025, UK time: "
             "enter a later date",
         )
     ]
@@ -274,10 +278,10 @@ def test_a_date_that_is_not_one_is_named_in_the_error_summary(
 
 
 def test_a_month_may_be_typed_as_its_name(world: World, restated: dict[str, Any]) -> None:
-    page = Browser.signed_in(world.url, AUDITOR).visit(as_at(restated["id"], "31", "March", "2022"))
+    page = Browser.signed_in(world.url, AUDITOR).visit(as_at(restated["id"], "11", "April", "2025"))
 
     assert page.status_code == 200
-    assert "23:59:59 on 31 March 2022, UK time" in banner(page.text)
+    assert "23:59:59 on 11 April 2025, UK time" in banner(page.text)
 
 
 # -- the changes between two days -----------------------------------------------------------------
@@ -290,19 +294,19 @@ def test_the_changes_between_two_dates_list_what_who_when_and_why(
     today = datetime.now(UTC)
     day = (str(today.day), str(today.month), str(today.year))
 
-    in_march_2022 = reader.visit(changes(restated["id"], ("1", "3", "2022"), ("31", "3", "2022")))
+    in_april_2025 = reader.visit(changes(restated["id"], ("1", "4", "2025"), ("11", "4", "2025")))
     today_only = reader.visit(changes(restated["id"], day, day))
 
-    assert in_march_2022.status_code == 200
-    is_page(in_march_2022, "Changes: Sandwell&#39;s contract under audit")
+    assert in_april_2025.status_code == 200
+    is_page(in_april_2025, "Changes: Sandwell&#39;s contract under audit")
     assert (
-        "Recorded from 00:00:00 on 1 March 2022, UK time to 23:59:59 on 31 March 2022, UK time"
-        in in_march_2022.text
+        "Recorded from 00:00:00 on 1 April 2025, UK time to 23:59:59 on 11 April 2025, UK time"
+        in in_april_2025.text
     )
-    march = rows_of(in_march_2022.text)
-    # 11:00 UTC was midday in London: British Summer Time had begun on 27 March.
-    assert march[0].startswith("12:00:00 on 31 March 2022")
-    whats = " | ".join(march)
+    april = rows_of(in_april_2025.text)
+    # 11:00 UTC was midday in London: British Summer Time had begun on 30 March.
+    assert april[0].startswith("12:00:00 on 11 April 2025")
+    whats = " | ".join(april)
     assert "Contract drafted" in whats
     assert "Return submitted" in whats
     assert "Return restated" not in whats
