@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 
-from api.web import scrutiny
+from api.web import audit_log, scrutiny
 from tests.api.client import Client
 from tests.api.conftest import World, succeeded
 from tests.api.test_kpis import A1, REREFERRALS, SANDWELL_2024_25, YEAR
@@ -394,6 +394,25 @@ def test_verify_checks_the_signature_the_consistency_proof_and_a_leaf(world: Wor
     assert f"Signature: passed. The checkpoint of {size} leaves with root" in said
     assert re.search(rf"Consistency: passed\. The tree of {size} leaves .* extends the tree", said)
     assert "Leaf 3: passed. The event at log position" in said
+
+
+def test_earlier_checkpoints_are_paged_largest_first(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = Browser.signed_in(world.url, AUDITOR)
+    for _ in range(3):  # each visit after a write signs a checkpoint of the grown log
+        world.draft(title="A contract that grows the log")
+        reader.visit(AUDIT_LOG)
+    monkeypatch.setattr(audit_log, "CHECKPOINTS_PAGE_SIZE", 1)
+    sizes = [c["tree_size"] for c in world.auditor.checkpoints(limit=3).json()["checkpoints"]]
+
+    first = reader.visit(AUDIT_LOG)
+    older = reader.visit(f"{AUDIT_LOG}?before={sizes[1]}")
+
+    assert [row.split()[0] for row in rows_of(first.text)] == [f"{sizes[1]:,}"]
+    assert f'href="{AUDIT_LOG}?before={sizes[1]}" rel="next"' in first.text
+    assert [row.split()[0] for row in rows_of(older.text)] == [f"{sizes[2]:,}"]
+    assert f'href="{AUDIT_LOG}" rel="prev"' in older.text
 
 
 def test_verify_is_refused_without_the_forms_csrf_token(world: World) -> None:
