@@ -12,6 +12,7 @@ Three tables, each read by its key in one query:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from uuid import UUID
@@ -39,7 +40,7 @@ from projections.dashboard import (
 )
 from projections.events import declared_events, topics_of
 from projections.view_projection import ViewProjection
-from projections.view_store import Row, Table, ViewSpec, ViewStore, versioned
+from projections.view_store import Row, Table, ViewSpec, ViewStore, versioned, view_store
 
 DASHBOARD = ViewSpec(
     name="dashboard",
@@ -309,7 +310,10 @@ def rows_at(
 def dashboard_at(
     ledger: Trustledger, contract_id: UUID, position: int, today: date
 ) -> Dashboard | None:
-    contracts, authorities = rows_at(ledger, position)
+    folded = _folded_at(ledger, [contract_id], position)
+    if folded is None:
+        return None
+    contracts, authorities = folded
     if contract_id not in contracts:
         return None
     contract, _ = contracts[contract_id]
@@ -319,7 +323,8 @@ def dashboard_at(
 def portfolio_at(
     ledger: Trustledger, contract_ids: Iterable[UUID] | None, position: int, today: date
 ) -> list[PortfolioLine]:
-    contracts, authorities = rows_at(ledger, position)
+    folded = None if contract_ids is None else _folded_at(ledger, contract_ids, position)
+    contracts, authorities = rows_at(ledger, position) if folded is None else folded
     wanted = contracts.keys() if contract_ids is None else set(contract_ids) & contracts.keys()
     lines = []
     for contract_id in wanted:
@@ -328,3 +333,79 @@ def portfolio_at(
         grade = None if ofsted is None else ofsted.latest_grade
         lines.append(_portfolio_line(row, None if grade is None else grade.value, today))
     return sorted(lines, key=lambda line: (line.row.council, line.row.title))
+
+
+# -- as at, from the contracts' own aggregates ---------------------------------------------------
+#
+# Folding the whole log up to a position made an as-at read cost the whole log: on the national
+# dataset (1.7 million events) one contract's dashboard as at a day took minutes. A contract's
+# rows depend only on its own aggregates (the contract, its KPI series, its notices) and its
+# authority's inspections, so only those are read, each as it stood at the position
+# (`repository.get(id, version=...)`, the way the live projection reloads them). Which aggregates
+# those are comes from the view's members table for the part of the log the view has taken in,
+# and from the log itself beyond it, so the answer does not depend on the view's lag.
+
+_FOUND_BY_EVENT = (PerformanceNotice.Issued, Inspection.Recorded)
+_stores: dict[tuple[tuple[str, str], ...], ViewStore] = {}
+_stores_lock = threading.Lock()
+
+
+def _store_of(ledger: Trustledger) -> ViewStore:
+    """The view store of the ledger's database, one per process and database."""
+    key = tuple(sorted(ledger.env.items()))
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = view_store(ledger.env)
+            store.prepare(DASHBOARD)
+            _stores[key] = store
+        return store
+
+
+def _folded_at(
+    ledger: Trustledger, contract_ids: Iterable[UUID], position: int
+) -> tuple[dict[UUID, tuple[ContractDashboard, PortfolioRow]], dict[str, OfstedRecord]] | None:
+    """The rows of these contracts and their authorities as the log up to `position` makes
+    them, or None if the ledger held none of the contracts then."""
+    folded = Folded()
+    owners: set[str] = set()
+    candidates: set[UUID] = set()
+    for contract_id in contract_ids:
+        contract = _at(ledger, contract_id, position)
+        if not isinstance(contract, ServiceContract):
+            continue
+        folded.add(contract)
+        owners |= {str(contract_id), contract.council.ons_code}
+        codes = {change.indicator_code for change in contract.kpi_schedule_history}
+        candidates |= {IndicatorSeries.id_for(contract_id, code) for code in codes}
+    if not owners:
+        return None
+    store = _store_of(ledger)
+    statement = "SELECT aggregate_id FROM {dashboard_members} WHERE owner IN "
+    statement += f"({', '.join('?' for _ in owners)})"
+    for member in store.query(statement, sorted(owners)):
+        candidates.add(UUID(member["aggregate_id"]))
+    viewed = store.position(DASHBOARD.name)
+    if viewed < position:
+        for notification in ledger.notifications(*_FOUND_BY_EVENT, after=viewed, up_to=position):
+            found = ledger.mapper.to_domain_event(notification)
+            assert isinstance(found, _FOUND_BY_EVENT)
+            owner = found.ons_code if isinstance(found, Inspection.Recorded) else found.contract_id
+            if str(owner) in owners:
+                candidates.add(found.originator_id)
+    for aggregate_id in candidates - folded.aggregates.keys():
+        aggregate = _at(ledger, aggregate_id, position)
+        if aggregate is not None:
+            folded.add(aggregate)
+    return rows_of(folded, owners)
+
+
+def _at(
+    ledger: Trustledger, aggregate_id: UUID, position: int
+) -> ServiceContract | IndicatorSeries | PerformanceNotice | Inspection | None:
+    version = ledger.ledger.version_at(aggregate_id, position)
+    if version is None:
+        return None
+    aggregate: LedgerAggregate = ledger.repository.get(aggregate_id, version=version)
+    assert isinstance(aggregate, ServiceContract | IndicatorSeries | PerformanceNotice | Inspection)
+    return aggregate

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import cast
 
@@ -23,12 +23,14 @@ from api.national import (
     national_history,
 )
 from api.settings import Settings
-from domain.application import Trustledger
+from domain.actor import Actor, Role
+from domain.application import Trustledger, Write
 from domain.indicator_series import IndicatorSeries
 from domain.ledger import LedgerAggregate
+from domain.performance_notice import PerformanceNotice
 from domain.service_contract import ServiceContract
 from projections.audit_log import AuditStore, Signer, examine
-from projections.dashboard_view import DashboardReader, dashboard_at
+from projections.dashboard_view import DashboardReader, dashboard_at, rows_at
 from projections.view_store import view_store
 
 TINY = NationalPlan.of(2 / 153, years=1)
@@ -157,6 +159,8 @@ def test_the_dashboards_built_from_the_load_agree_with_the_ledger(
         shown = reader.dashboard(contract.id, TODAY)
         assert shown is not None
         assert shown == dashboard_at(ledger, contract.id, head, TODAY)
+        whole_log, _ = rows_at(ledger, head)
+        assert shown.contract == whole_log[contract.id][0]
         assert len(shown.contract.kpis) == INDICATORS
         for line in shown.contract.kpis:
             series = ledger.get(IndicatorSeries.id_for(contract.id, line.code), IndicatorSeries)
@@ -201,3 +205,41 @@ def test_generate_loads_prints_its_rate_and_refuses_to_load_twice(
         assert len(contract.kpi_schedule) == INDICATORS
     finally:
         ledger.close()
+
+
+def test_a_contract_as_at_a_position_beyond_the_views_is_read_from_the_log(
+    ledger: Trustledger, store_settings: Settings
+) -> None:
+    load_history(ledger, TINY)
+    build_views(ledger, store_settings.ledger_env())
+    contract = ledger.contracts()[0]
+    council = Actor(
+        user_id="council", organisation_id=contract.council.organisation_id, role=Role.COMMISSIONER
+    )
+    before = ledger.recorder.max_notification_id() or 0
+
+    issued = ledger.create(
+        lambda _: PerformanceNotice.issue(
+            contract_id=contract.id,
+            council_organisation_id=contract.council.organisation_id,
+            trust_organisation_id=contract.trust.organisation_id,
+            grounds="Returns late three months running",
+            clauses=["Schedule 4"],
+            remedy="Returns on time",
+            response_due=date(2027, 1, 15),
+            issued_on=date(2026, 12, 1),
+            actor=council,
+        ),
+        actor=council,
+        write=Write(),
+    )
+
+    now = dashboard_at(ledger, contract.id, issued.position, TODAY)
+    then = dashboard_at(ledger, contract.id, before, TODAY)
+    assert now is not None
+    assert then is not None
+    assert issued.value in {notice.notice_id for notice in now.contract.open_notices}
+    assert issued.value not in {notice.notice_id for notice in then.contract.open_notices}
+    whole_log, _ = rows_at(ledger, issued.position)
+    assert now.contract == whole_log[contract.id][0]
+    assert dashboard_at(ledger, contract.id, 0, TODAY) is None
