@@ -316,7 +316,11 @@ def test_the_changes_between_two_dates_list_what_who_when_and_why(
     assert SANDWELL_PROVIDER in restatement
     assert DUPLICATES in restatement
     # Each change leads to the contract as the ledger stood once it was recorded.
-    assert re.search(rf'href="/contracts/{restated["id"]}\?as_at=[^"]+"', today_only.text)
+    link = re.search(rf'href="(/contracts/{restated["id"]}\?as_at=[^"]+)"', today_only.text)
+    assert link is not None
+    after_it = reader.visit(link.group(1))
+    assert "You are looking at the contract as the ledger stood at" in banner(after_it.text)
+    assert "20.9%" in after_it.text
 
 
 def test_the_changes_page_first_asks_for_the_dates_with_today_as_the_end(world: World) -> None:
