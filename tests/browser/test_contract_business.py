@@ -115,6 +115,8 @@ def test_the_commissioner_issues_a_notice_and_the_trust_answers_with_a_plan(
     sign_out(page)
     sign_in(page, world, SANDWELL_COMMISSIONER)
     page.goto(notice)
+    expect(page.get_by_role("heading", name="Decide on the plan")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("button", name="Accept the plan").click()
     success(page, "Remedial plan accepted")
     assert_accessible(page)
@@ -185,3 +187,24 @@ def test_the_trust_reports_its_financial_position_with_the_keyboard_alone(
     expect(page.get_by_role("cell", name="£750,000 underspend")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "financial-positions")
+
+
+def test_each_form_sent_empty_names_its_errors_in_a_summary_that_passes_axe(
+    page: Page, world: World
+) -> None:
+    contract_id = a_live_contract_in_the_views(world)
+    sign_in(page, world, SANDWELL_TRUST)
+
+    page.goto(f"{world.url}/contracts/{contract_id}/variations/new")
+    page.get_by_role("button", name="Propose the variation").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter why the contract should change")
+    assert_accessible(page)
+    screenshot(page, "variation-proposal-error")
+
+    page.goto(f"{world.url}/contracts/{contract_id}/financial-positions/new")
+    page.get_by_role("button", name="Report the position").click()
+    expect(page.get_by_role("alert")).to_contain_text("Select the financial year")
+    assert_accessible(page)
+    # The summary's link takes the reader to the field it names.
+    page.get_by_role("link", name="Enter the commentary on the position").click()
+    expect(page.get_by_label("Commentary")).to_be_focused()
