@@ -88,6 +88,8 @@ bench: install postgres ## Benchmarks against baselines measured in the same run
 	$(BIN)/python -m bench.projections
 	$(call heading,as-at reads of a contract with ten years of monthly returns against reads of now)
 	$(BIN)/python -m bench.replay --store postgres
+	$(call heading,the national dataset loaded in steps to 100%: load rates and reads against raw SELECTs)
+	$(BIN)/python -m bench.national
 
 format: install ## Reformat and apply ruff's safe fixes
 	$(BIN)/ruff format .
