@@ -278,5 +278,4 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         published_statistics,
     ):
         app.include_router(router.router)
-    problems.document(app)
     return app
