@@ -28,6 +28,7 @@ from domain.reporting import ReportingPeriod
 from domain.service_contract import ServiceContract
 from domain.transcodings import register_domain_transcodings
 from domain.writer import (
+    AggregateCache,
     Command,
     Executed,
     GroupCommitWriter,
@@ -148,6 +149,12 @@ class LedgerRecorder(Protocol):
         time its audit leaf was recorded."""
         ...
 
+    def max_notification_id(self) -> int | None: ...
+
+    def changed_since(self, position: int, limit: int) -> Sequence[tuple[int, UUID, int]]:
+        """(position, aggregate id, version) of the first `limit` events after `position`."""
+        ...
+
 
 class _FoldedPublications:
     """The Publication aggregates folded from the log up to `position`, and their index."""
@@ -164,7 +171,9 @@ class Trustledger(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self._writer = GroupCommitWriter(self.repository, self._save_batch)
+        self._writer = GroupCommitWriter(
+            self.repository, self._save_batch, cache=AggregateCache(self.ledger)
+        )
         self._published = _FoldedPublications()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

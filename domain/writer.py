@@ -10,13 +10,13 @@ idempotency records in one transaction. Each caller gets its own outcome.
 
 from __future__ import annotations
 
-import copy
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
@@ -29,14 +29,127 @@ A = TypeVar("A", bound=LedgerAggregate)
 R = TypeVar("R")
 
 _ABSENT = object()
+# Touched by an earlier command of the batch: undone by replaying the batch's events before this
+# command's, which is rare, rather than by copying it for every command, which is not.
+_SHARED = object()
+# Past this many events written since the last batch (an import, say), forgetting every cached
+# aggregate is cheaper than checking each.
+_TAIL_LIMIT = 1000
+
+
+class LogTail(Protocol):
+    """What the cache reads of the log: its head, and which aggregates gained events since a
+    position, as (notification id, aggregate id, version) in log order."""
+
+    def max_notification_id(self) -> int | None: ...
+
+    def changed_since(self, position: int, limit: int) -> Sequence[tuple[int, UUID, int]]: ...
+
+
+class AggregateCache:
+    """The aggregates this process has loaded or committed, kept between batches.
+
+    Loading an aggregate is a read of all its events, in the one writer thread that every
+    command of the process waits on; a batch of 64 returns read 64 series and their contracts
+    one after the other. So aggregates are kept as committed, and one read per batch of what
+    the log gained since the last (from any process) forgets those that another writer has
+    moved on. Notification ids are given out under the library's insert lock, so the log
+    never gains an event below a position already read. Cached aggregates are the batch's own
+    objects: whatever a failed or refused command may have changed is forgotten, never kept.
+    """
+
+    def __init__(self, tail: LogTail, capacity: int = 4096) -> None:
+        self._tail = tail
+        self._capacity = capacity
+        self._aggregates: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
+        self._position: int | None = None
+
+    def refresh(self) -> None:
+        """Forget every aggregate the log has gained events for since the last refresh."""
+        if self._position is not None:
+            changed = self._tail.changed_since(self._position, _TAIL_LIMIT)
+            if len(changed) < _TAIL_LIMIT:
+                for position, aggregate_id, version in changed:
+                    cached = self._aggregates.get(aggregate_id)
+                    if cached is not None and cached.version < version:
+                        del self._aggregates[aggregate_id]
+                    self._position = position
+                return
+        # Read before anything is loaded, so that whatever is loaded after is at least as new.
+        self._aggregates.clear()
+        self._position = self._tail.max_notification_id() or 0
+
+    def get(self, aggregate_id: UUID) -> LedgerAggregate | None:
+        aggregate = self._aggregates.get(aggregate_id)
+        if aggregate is not None:
+            self._aggregates.move_to_end(aggregate_id)
+        return aggregate
+
+    def __contains__(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self._aggregates
+
+    def keep(self, aggregates: Sequence[LedgerAggregate]) -> None:
+        """These aggregates, just committed."""
+        for aggregate in aggregates:
+            self._aggregates[aggregate.id] = aggregate
+            self._aggregates.move_to_end(aggregate.id)
+        while len(self._aggregates) > self._capacity:
+            self._aggregates.popitem(last=False)
+
+    def forget(self, aggregate_ids: Sequence[UUID]) -> None:
+        for aggregate_id in aggregate_ids:
+            self._aggregates.pop(aggregate_id, None)
 
 
 class Batch:
     """The aggregates that the commands of one transaction have loaded or created."""
 
-    def __init__(self, repository: Repository[UUID]) -> None:
+    def __init__(self, repository: Repository[UUID], cache: AggregateCache | None = None) -> None:
         self.repository = repository
+        self.cache = cache
         self.aggregates: dict[UUID, LedgerAggregate] = {}
+
+    def load(self, aggregate_id: UUID) -> Any:
+        """The aggregate as last committed (cached or read), or None if the ledger has none."""
+        if self.cache is not None:
+            cached = self.cache.get(aggregate_id)
+            if cached is not None:
+                return cached
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return (
+            aggregate_id in self.aggregates
+            or (self.cache is not None and aggregate_id in self.cache)
+            or aggregate_id in self.repository
+        )
+
+    def drop(self, aggregate_id: UUID) -> None:
+        """Leave out of this batch an aggregate only a refused command touched."""
+        aggregate = self.aggregates.pop(aggregate_id)
+        if aggregate._pending_events and self.cache is not None:
+            # The refused command changed it before failing: the cached object is no longer
+            # the committed aggregate.
+            self.cache.forget([aggregate_id])
+
+    def rewind(self, aggregate_id: UUID, keep: int) -> None:
+        """Put an aggregate back as the batch had it before a refused command changed it: as
+        committed, with the first `keep` of the batch's events for it applied again."""
+        aggregate = self.aggregates[aggregate_id]
+        pending = aggregate._pending_events
+        if len(pending) == keep:
+            return
+        committed = aggregate.version - len(pending)
+        rebuilt: Any = self.repository.get(aggregate_id, version=committed) if committed else None
+        for event in pending[:keep]:
+            rebuilt = event.mutate(rebuilt)
+        rebuilt._pending_events = pending[:keep]
+        self.aggregates[aggregate_id] = rebuilt
+        if self.cache is not None:
+            self.cache.forget([aggregate_id])
 
 
 class Session:
@@ -60,10 +173,7 @@ class Session:
         batch = self._batch
         aggregate = batch.aggregates.get(aggregate_id)
         if aggregate is None:
-            try:
-                loaded: Any = batch.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                return None
+            loaded = batch.load(aggregate_id)
             if not isinstance(loaded, cls):
                 return None
             aggregate = loaded
@@ -71,16 +181,15 @@ class Session:
             batch.aggregates[aggregate_id] = aggregate
         elif not isinstance(aggregate, cls):
             return None
-        elif aggregate_id not in self._before:
-            # An earlier command of this batch changed it: keep a copy to undo to.
-            self._remember(aggregate_id, copy.deepcopy(aggregate))
+        else:
+            self._remember(aggregate_id, _SHARED)
         self._pending_before.setdefault(aggregate_id, len(aggregate._pending_events))
         return aggregate
 
     def add(self, aggregate: A) -> A:
         """A new aggregate; its id must be new to the ledger (deterministic ids collide here)."""
         batch = self._batch
-        if aggregate.id in batch.aggregates or aggregate.id in batch.repository:
+        if batch.exists(aggregate.id):
             raise AlreadyExists(f"{_title(type(aggregate))} {aggregate.id} already exists")
         self._remember(aggregate.id, _ABSENT)
         self._pending_before[aggregate.id] = 0
@@ -94,9 +203,9 @@ class Session:
     def undo(self) -> None:
         for aggregate_id, before in self._before.items():
             if before is _ABSENT:
-                del self._batch.aggregates[aggregate_id]
+                self._batch.drop(aggregate_id)
             else:
-                self._batch.aggregates[aggregate_id] = before
+                self._batch.rewind(aggregate_id, self._pending_before[aggregate_id])
 
     def recorded(self) -> list[tuple[UUID, int]]:
         """(aggregate id, version) of each event this command triggered."""
@@ -166,9 +275,16 @@ SaveBatch = Callable[[Sequence[Executed], Sequence[LedgerAggregate]], dict[tuple
 class GroupCommitWriter:
     """The one thread of a process that writes to the ledger."""
 
-    def __init__(self, repository: Repository[UUID], save: SaveBatch, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        repository: Repository[UUID],
+        save: SaveBatch,
+        max_batch: int = 256,
+        cache: AggregateCache | None = None,
+    ) -> None:
         self._repository = repository
         self._save = save
+        self._cache = cache
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Command[Any] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
@@ -203,7 +319,14 @@ class GroupCommitWriter:
                 return
 
     def _commit(self, commands: list[Command[Any]]) -> None:
-        batch = Batch(self._repository)
+        if self._cache is not None:
+            try:
+                self._cache.refresh()
+            except Exception as error:  # noqa: BLE001 - e.g. the database is down: tell them all
+                for command in commands:
+                    command.future.set_exception(error)
+                return
+        batch = Batch(self._repository, self._cache)
         executed: list[Executed] = []
         for command in commands:
             session = Session(batch)
@@ -228,6 +351,7 @@ class GroupCommitWriter:
         try:
             positions = self._save(executed, list(batch.aggregates.values()))
         except RecordConflictError as conflict:
+            self._forget(batch)
             if len(executed) == 1:
                 executed[0].command.future.set_exception(conflict)
                 return
@@ -237,9 +361,12 @@ class GroupCommitWriter:
                 self._commit([each.command])
             return
         except Exception as error:  # noqa: BLE001 - e.g. the database is down: tell every caller
+            self._forget(batch)
             for each in executed:
                 each.command.future.set_exception(error)
             return
+        if self._cache is not None:
+            self._cache.keep(list(batch.aggregates.values()))
         for each in executed:
             each.command.future.set_result(
                 Outcome(
@@ -249,3 +376,8 @@ class GroupCommitWriter:
                     position=max((positions[e] for e in each.events), default=None),
                 )
             )
+
+    def _forget(self, batch: Batch) -> None:
+        # A batch that was not committed leaves its objects holding its commands' changes.
+        if self._cache is not None:
+            self._cache.forget(list(batch.aggregates))

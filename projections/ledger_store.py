@@ -332,6 +332,15 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row["version"] is None else int(row["version"])
 
+    def changed_since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT rowid, originator_id, originator_version FROM stored_events "
+                "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (position, limit),
+            )
+            return [(row[0], UUID(row[1]), row[2]) for row in c.fetchall()]
+
     def recorded_events(
         self, aggregate_ids: Collection[UUID], after: int, up_to: int, limit: int
     ) -> list[RecordedNotification]:
@@ -378,6 +387,10 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             "SELECT password_hash FROM {}.credentials WHERE account_id=%s"
         ).format(schema)
         events = Identifier(self.events_table_name)
+        self._select_changed = SQL(
+            "SELECT notification_id, originator_id, originator_version FROM {}.{} "
+            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(schema, events)
         self._select_version_at = SQL(
             "SELECT max(originator_version) AS version FROM {}.{} "
             "WHERE originator_id=%s AND notification_id<=%s"
@@ -528,3 +541,11 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_recorded, (list(aggregate_ids), after, up_to, limit))
             return [_recorded(row) for row in curs.fetchall()]
+
+    def changed_since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_changed, (position, limit), prepare=True)
+            return [
+                (row["notification_id"], row["originator_id"], row["originator_version"])
+                for row in curs.fetchall()
+            ]
