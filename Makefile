@@ -82,6 +82,8 @@ test: install postgres chromium lint ## Install, PostgreSQL, Chromium, lint, the
 bench: install postgres ## Benchmarks against baselines measured in the same run (PostgreSQL)
 	$(call heading,group commit against the library's save() per command)
 	$(BIN)/python -m bench.group_commit
+	$(call heading,KPI returns over HTTP: against a bare INSERT endpoint and a plain Application.save() (wrk drives all three))
+	$(BIN)/python -m bench.http
 	$(call heading,the audit log: its cost on the append path; proofs at a million leaves against pymerkle)
 	$(BIN)/python -m bench.audit
 	$(call heading,dashboard rebuild against the library's ProjectionRunner and a raw read of the log)
