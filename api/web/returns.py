@@ -35,11 +35,11 @@ from api.routers.dashboards import Dashboards, visible_contracts
 from api.schemas.kpis import Answer, Question, Restatement, ReturnEvent, ReturnToSubmit
 from api.web import formats
 from api.web.routing import PageRoute
+from api.web.scrutiny import People, Who, caller_of
 from api.web.session import CSRF_FIELD, SignedIn, Visit, check_csrf, principal
 from api.web.templating import render
 from domain import errors
-from domain.account import Account
-from domain.actor import Actor, Role
+from domain.actor import Role
 from domain.application import Trustledger, Write
 from domain.indicator_series import IndicatorSeries, KpiReturn
 from domain.indicator_series import Query as KpiQuery
@@ -71,12 +71,6 @@ IndicatorCode = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z
 PeriodLabel = Annotated[str, Path(min_length=4, max_length=12)]
 
 # -- who may do what ------------------------------------------------------------------------------
-
-
-def _caller(request: Request, reader: Principal, action: str) -> Caller:
-    """The reader as the API's `allowed(action)` makes a caller: refused by role here (403)."""
-    require_role(reader, action)
-    return Caller(reader, action, reader.actor(request.state.request_id))
 
 
 def may(reader: Principal, action: str, contract: ServiceContract) -> bool:
@@ -195,7 +189,7 @@ def _acting(request: Request, reader: Principal, action: str, form: Form) -> Act
     ).hexdigest()
     write = Write(idempotency_key=_KEY_PREFIX + form.key, fingerprint=fingerprint)
     ledger: Trustledger = request.app.state.ledger
-    return Acting(_caller(request, reader, action), ledger, write, Response())
+    return Acting(caller_of(request, reader, action), ledger, write, Response())
 
 
 def _value(form: Form, indicator: Indicator) -> dict[str, Any]:
@@ -203,7 +197,8 @@ def _value(form: Form, indicator: Indicator) -> dict[str, Any]:
     on the form."""
     said: dict[str, Any] = {}
     text = form.typed.get("value", "").strip()
-    codes = " ".join(code.value for code in Suppression)
+    *most, last = (code.value for code in Suppression)
+    codes = f"{', '.join(most)} or {last}"
     if not text:
         form.refuse("value", "Enter the value")
     elif text.lower() in {code.value for code in Suppression}:
@@ -423,27 +418,6 @@ class Step:
     when: str
 
 
-def _people(ledger: Trustledger, contract: ServiceContract) -> Callable[[Actor], str]:
-    """Names for the actors of a return's history: the account's name and its organisation."""
-    organisations = {
-        contract.council.organisation_id: contract.council.name,
-        contract.trust.organisation_id: contract.trust.name,
-    }
-    known: dict[str, str] = {}
-
-    def who(actor: Actor) -> str:
-        if actor.user_id not in known:
-            try:
-                name = ledger.get(UUID(actor.user_id), Account).display_name
-            except (ValueError, errors.NotFound):
-                name = "Trustledger" if actor.role is Role.SYSTEM else "A former account"
-            organisation = organisations.get(actor.organisation_id)
-            known[actor.user_id] = name + (f", {organisation}" if organisation else "")
-        return known[actor.user_id]
-
-    return who
-
-
 @router.get("/contracts/{contract_id}/returns/{indicator_code}/{period}")
 def return_page(
     request: Request,
@@ -456,7 +430,7 @@ def return_page(
 ) -> Response:
     reading = principal(visit)
     address = _address(
-        ledger, _caller(request, reading, "kpi.read"), contract_id, indicator_code, period
+        ledger, caller_of(request, reading, "kpi.read"), contract_id, indicator_code, period
     )
     return _return_page(request, visit, ledger, address, done)
 
@@ -473,11 +447,11 @@ def _return_page(
     series, made = address.made(ledger)
     steps: list[Step] = []
     if series is not None and made is not None:
-        who = _people(ledger, contract)
+        people = People(ledger)
         steps = [
             Step(
                 ReturnEvent.of(recorded),
-                who(recorded.event.actor),
+                _named(people.of(recorded.event.actor)),
                 formats.moment(recorded.recorded_at),
             )
             for recorded in ledger.return_history(series.id, address.period, None)
@@ -512,6 +486,10 @@ def _return_page(
     )
 
 
+def _named(who: Who) -> str:
+    return f"{who.person}, {who.organisation}"
+
+
 def _nav(reader: Principal) -> str:
     # The trust's returns are its own work, under "Returns due"; for others a return is part of
     # a contract in the portfolio.
@@ -534,7 +512,7 @@ def submit_page(
 ) -> Response:
     address = _address(
         ledger,
-        _caller(request, principal(visit), "kpi.submit_return"),
+        caller_of(request, principal(visit), "kpi.submit_return"),
         contract_id,
         indicator_code,
         period,
@@ -621,7 +599,7 @@ def restate_page(
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    caller = _caller(request, principal(visit), "kpi.restate")
+    caller = caller_of(request, principal(visit), "kpi.restate")
     address = _address(ledger, caller, contract_id, indicator_code, period)
     return _restate_form(request, visit, address, _made(ledger, address), Form.fresh())
 
@@ -694,7 +672,7 @@ def query_page(
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    caller = _caller(request, principal(visit), "kpi.query")
+    caller = caller_of(request, principal(visit), "kpi.query")
     address = _address(ledger, caller, contract_id, indicator_code, period)
     return _query_form(request, visit, address, _made(ledger, address), Form.fresh())
 
@@ -778,7 +756,7 @@ def answer_page(
     period: PeriodLabel,
     query_id: UUID,
 ) -> Response:
-    caller = _caller(request, principal(visit), "kpi.answer")
+    caller = caller_of(request, principal(visit), "kpi.answer")
     address = _address(ledger, caller, contract_id, indicator_code, period)
     made = _made(ledger, address)
     asked = _open_query(made, query_id)
