@@ -168,6 +168,39 @@ def _answer_promptly_through_outages(datastore: Any) -> None:
         pool._check = check_the_rest_when_one_is_dead
 
 
+class RefuseXml:
+    """Refuse a body declared as XML (415) before any of it is read: the service takes JSON,
+    forms and CSV only, so no XML parser, and no entity expansion, is ever reached."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _is_xml(dict(scope["headers"]).get(b"content-type", b"")):
+            response = JSONResponse(
+                {
+                    "type": "/problems/unsupported-media-type",
+                    "title": "Unsupported media type",
+                    "status": 415,
+                    "detail": "the service does not accept XML: send JSON, a form or CSV",
+                    "instance": scope.get("path", ""),
+                },
+                status_code=415,
+                media_type=problems.PROBLEM_JSON,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _is_xml(content_type: bytes) -> bool:
+    """application/xml, text/xml, any "+xml" type (SVG, Atom, XHTML) and the DTD and
+    external-entity types."""
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    subtype = media_type.rpartition(b"/")[2]
+    return subtype == b"xml" or subtype.startswith(b"xml-") or subtype.endswith(b"+xml")
+
+
 async def _sign_checkpoints(audit: AuditLog, every: float) -> None:
     """Sign a checkpoint whenever the log has grown, so that auditors always find a recent one
     even if nobody asks. Several API processes may each sign: a checkpoint of a size already
@@ -258,6 +291,7 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         return response
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RefuseXml)
     app.state.sign_in_throttle = SignInThrottle()
     problems.install(app, pages=web_errors.error_page)
     # GOV.UK Frontend's stylesheet and script (api/static/README.md), where its CSS expects them.
@@ -278,4 +312,5 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         published_statistics,
     ):
         app.include_router(router.router)
+    problems.document(app)
     return app

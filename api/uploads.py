@@ -18,8 +18,16 @@ _MAX_FILES = 10
 async def uploaded_tables(request: Request) -> list[tuple[str, bytes]]:
     """The tables sent: each file of a multipart form, or the body itself as one CSV file. The
     body's size was limited before anything parsed it (api/app.py)."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type == "text/csv":
         return [(_file_name(request.query_params.get("name")), await request.body())]
+    if media_type != "multipart/form-data":
+        # Refused before the body is read: whatever else it is, it is not a table to import.
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"send the tables as text/csv or multipart/form-data, not {media_type or 'untyped'}",
+        )
     form = await request.form(max_files=_MAX_FILES, max_fields=_MAX_FILES)
     files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
     if not files:
