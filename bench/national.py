@@ -3,7 +3,7 @@ schema, with at each size the bulk load's rate, the views' build rate, and the r
 through the HTTP API, each beside a raw psycopg read of the same rows in the same run.
 
     python -m bench.national [--fractions 0.1,0.25,0.5,1] [--years 10] [--reads 200]
-                             [--as-at-reads 30]
+                             [--as-at-reads 20]
 
 PostgreSQL comes from TRUSTLEDGER_DATABASE_URL or TRUSTLEDGER_TEST_DATABASE_URL. Each step adds
 the councils the next fraction holds beyond the last (a larger fraction holds every council of a
@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--fractions", default="0.1,0.25,0.5,1")
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--reads", type=int, default=200)
-    parser.add_argument("--as-at-reads", type=int, default=30)
+    parser.add_argument("--as-at-reads", type=int, default=20)
     args = parser.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
     results: list[Result] = []

@@ -13,6 +13,7 @@ Three tables, each read by its key in one query:
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from uuid import UUID
@@ -220,11 +221,34 @@ class PortfolioLine(BaseModel):
     latest_ofsted_grade: Grade | None
 
 
+# A contract's row after ten years of 40 monthly KPIs is about 300 KB of JSON, and parsing it
+# took 25 ms of a 35 ms read on the national dataset. A row changes only when its contract's
+# events arrive, so each reader keeps its last parse of the rows it has read, each with the exact
+# text it was parsed from: a row whose text has changed is parsed afresh.
+PARSED_ROWS = 64
+
+
 class DashboardReader:
     """The reads of the dashboard view; each is one indexed query."""
 
     def __init__(self, store: ViewStore) -> None:
         self.store = store
+        self._parsed: OrderedDict[UUID, tuple[str, ContractDashboard]] = OrderedDict()
+        self._parsed_lock = threading.Lock()
+
+    def _contract(self, contract_id: UUID, text: str) -> ContractDashboard:
+        with self._parsed_lock:
+            kept = self._parsed.get(contract_id)
+            if kept is not None and kept[0] == text:
+                self._parsed.move_to_end(contract_id)
+                return kept[1]
+        parsed = ContractDashboard.model_validate_json(text)
+        with self._parsed_lock:
+            self._parsed[contract_id] = (text, parsed)
+            self._parsed.move_to_end(contract_id)
+            while len(self._parsed) > PARSED_ROWS:
+                self._parsed.popitem(last=False)
+        return parsed
 
     def position(self) -> int:
         """The last log position the dashboards read now have taken in."""
@@ -242,7 +266,7 @@ class DashboardReader:
         [row] = found
         return Dashboard.on(
             today,
-            ContractDashboard.model_validate_json(row["dashboard"]),
+            self._contract(contract_id, row["dashboard"]),
             None if row["ofsted"] is None else OfstedRecord.model_validate_json(row["ofsted"]),
         )
 

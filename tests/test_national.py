@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import cast
+from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -213,26 +214,9 @@ def test_a_contract_as_at_a_position_beyond_the_views_is_read_from_the_log(
     load_history(ledger, TINY)
     build_views(ledger, store_settings.ledger_env())
     contract = ledger.contracts()[0]
-    council = Actor(
-        user_id="council", organisation_id=contract.council.organisation_id, role=Role.COMMISSIONER
-    )
     before = ledger.recorder.max_notification_id() or 0
 
-    issued = ledger.create(
-        lambda _: PerformanceNotice.issue(
-            contract_id=contract.id,
-            council_organisation_id=contract.council.organisation_id,
-            trust_organisation_id=contract.trust.organisation_id,
-            grounds="Returns late three months running",
-            clauses=["Schedule 4"],
-            remedy="Returns on time",
-            response_due=date(2027, 1, 15),
-            issued_on=date(2026, 12, 1),
-            actor=council,
-        ),
-        actor=council,
-        write=Write(),
-    )
+    issued = ledger.create(lambda _: notice_on(contract), actor=council_of(contract), write=Write())
 
     now = dashboard_at(ledger, contract.id, issued.position, TODAY)
     then = dashboard_at(ledger, contract.id, before, TODAY)
@@ -243,3 +227,51 @@ def test_a_contract_as_at_a_position_beyond_the_views_is_read_from_the_log(
     whole_log, _ = rows_at(ledger, issued.position)
     assert now.contract == whole_log[contract.id][0]
     assert dashboard_at(ledger, contract.id, 0, TODAY) is None
+
+
+def test_a_reader_shows_a_contracts_row_again_once_the_view_has_changed_it(
+    ledger: Trustledger, store_settings: Settings
+) -> None:
+    load_history(ledger, TINY)
+    env = store_settings.ledger_env()
+    build_views(ledger, env)
+    reader = DashboardReader(view_store(env))
+    contract = ledger.contracts()[0]
+    before = reader.dashboard(contract.id, TODAY)
+    assert before is not None
+    assert reader.dashboard(contract.id, TODAY) == before
+
+    issued = issue_notice(ledger, contract)
+    build_views(ledger, env)
+
+    after = reader.dashboard(contract.id, TODAY)
+    assert after is not None
+    assert issued in {notice.notice_id for notice in after.contract.open_notices}
+    assert issued not in {notice.notice_id for notice in before.contract.open_notices}
+
+
+def council_of(contract: ServiceContract) -> Actor:
+    return Actor(
+        user_id="council", organisation_id=contract.council.organisation_id, role=Role.COMMISSIONER
+    )
+
+
+def notice_on(contract: ServiceContract) -> PerformanceNotice:
+    return PerformanceNotice.issue(
+        contract_id=contract.id,
+        council_organisation_id=contract.council.organisation_id,
+        trust_organisation_id=contract.trust.organisation_id,
+        grounds="Returns late three months running",
+        clauses=["Schedule 4"],
+        remedy="Returns on time",
+        response_due=date(2027, 1, 15),
+        issued_on=date(2026, 12, 1),
+        actor=council_of(contract),
+    )
+
+
+def issue_notice(ledger: Trustledger, contract: ServiceContract) -> UUID:
+    issued: UUID = ledger.create(
+        lambda _: notice_on(contract), actor=council_of(contract), write=Write()
+    ).value
+    return issued
