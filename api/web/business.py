@@ -16,12 +16,16 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
@@ -29,9 +33,11 @@ from starlette.datastructures import FormData
 from api.deps import Acting, Caller
 from api.policy import require_role
 from api.problems import _DOMAIN_STATUS
-from api.web.session import CSRF_FIELD, Visit, check_csrf, principal
+from api.web.session import CSRF_FIELD, SignedIn, Visit, check_csrf, principal
 from domain.application import Trustledger, Write
 from domain.errors import DomainError, IdempotencyKeyReused, StaleVersion
+
+R = TypeVar("R")
 
 IDEMPOTENCY_FIELD = "idempotency_key"
 VERSION_FIELD = "version"
@@ -74,6 +80,8 @@ class Submitted:
     """A form as sent, once its CSRF token has been checked."""
 
     form: FormData
+    # The form's idempotency key; a fresh one if it came without (then there is no twin).
+    key: str
 
     def text(self, name: str) -> str:
         value = self.form.get(name, "")
@@ -82,21 +90,61 @@ class Submitted:
     def texts(self, name: str) -> list[str]:
         return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
 
-    @property
-    def key(self) -> str:
-        """The form's idempotency key; a fresh one if it came without (nothing to repeat)."""
-        given = self.text(IDEMPOTENCY_FIELD)
-        return given if 0 < len(given) <= 100 else form_key()
-
     def kept(self) -> dict[str, Any]:
         """The values to show again in a form that is refused, as the reader typed them."""
         return {name: self.text(name) for name in self.form if name != CSRF_FIELD}
 
 
-async def submitted(request: Request, visit: Visit) -> Submitted:
+async def submitted(request: Request, visit: SignedIn) -> Submitted:
+    """The form sent, read here so that its handler can be a plain function (run in a worker
+    thread, as the API's are, rather than holding up every other request while it writes)."""
     form = await request.form()
     check_csrf(visit, form.get(CSRF_FIELD))
-    return Submitted(form)
+    given = form.get(IDEMPOTENCY_FIELD)
+    key = given.strip() if isinstance(given, str) else ""
+    return Submitted(form, key if 0 < len(key) <= 100 else form_key())
+
+
+Sent = Annotated[Submitted, Depends(submitted)]
+
+
+class _InFlight:
+    """The forms being handled in this process, by their reader and key.
+
+    The ledger answers a form sent again with the first one's outcome once the first is stored.
+    A double click sends both at once, though, and the second could be run while the first is
+    still being written and be refused (the variation already open, the plan already sent),
+    which is the page the reader would then see. So a form waits for its twin to finish first.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[UUID, str], tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def only_one(self, reader: UUID, key: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get((reader, key), (threading.Lock(), 0))
+            self._locks[(reader, key)] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[(reader, key)]
+                if users == 1:
+                    del self._locks[(reader, key)]
+                else:
+                    self._locks[(reader, key)] = (lock, users - 1)
+
+
+_IN_FLIGHT = _InFlight()
+
+
+def once(visit: Visit, sent: Submitted, command: Callable[[], R]) -> R:
+    """Run the API's handler for a form, after any twin of the same form has finished."""
+    with _IN_FLIGHT.only_one(principal(visit).account_id, sent.key):
+        return command()
 
 
 def caller(request: Request, visit: Visit, action: str) -> Caller:

@@ -25,6 +25,7 @@ from api.schemas.contracts import FinancialPositionToReport
 from api.web.business import (
     IDEMPOTENCY_FIELD,
     Error,
+    Sent,
     Submitted,
     acting,
     caller,
@@ -32,11 +33,11 @@ from api.web.business import (
     done_message,
     form_key,
     invalid,
+    once,
     pence_of,
     refusal,
     required,
     shown,
-    submitted,
 )
 from api.web.routing import NegotiatedPageRoute, PageRoute
 from api.web.session import SignedIn, Visit
@@ -88,18 +89,25 @@ def report_page(contract_id: UUID, request: Request, visit: SignedIn, ledger: Le
 
 
 @pages.post("/contracts/{contract_id}/financial-positions/new")
-async def report(contract_id: UUID, request: Request, visit: SignedIn, ledger: Ledger) -> Response:
-    sent = await submitted(request, visit)
+def report(
+    contract_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
+) -> Response:
     contract = _reportable(request, visit, ledger, contract_id)
     errors: list[Error] = []
     body = _position(sent, errors)
     status = 400
     if body is not None:
         try:
-            api.report_financial_position(
-                contract_id,
-                body,
-                acting(request, visit, ledger, "contract.report_financial_position", sent, body),
+            once(
+                visit,
+                sent,
+                lambda: api.report_financial_position(
+                    contract_id,
+                    body,
+                    acting(
+                        request, visit, ledger, "contract.report_financial_position", sent, body
+                    ),
+                ),
             )
         except DomainError as error:
             status, errors = refusal(error, "financial_year")

@@ -30,6 +30,7 @@ from api.schemas.notices import (
 from api.web.business import (
     IDEMPOTENCY_FIELD,
     Error,
+    Sent,
     Submitted,
     acting,
     caller,
@@ -38,10 +39,10 @@ from api.web.business import (
     done_message,
     form_key,
     invalid,
+    once,
     refusal,
     required,
     shown,
-    submitted,
 )
 from api.web.routing import NegotiatedPageRoute, PageRoute
 from api.web.session import SignedIn, Visit
@@ -102,16 +103,21 @@ def issue_page(contract_id: UUID, request: Request, visit: SignedIn, ledger: Led
 
 
 @pages.post("/contracts/{contract_id}/notices/new")
-async def issue(contract_id: UUID, request: Request, visit: SignedIn, ledger: Ledger) -> Response:
-    sent = await submitted(request, visit)
+def issue(
+    contract_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
+) -> Response:
     contract = _issuable(request, visit, ledger, contract_id)
     errors: list[Error] = []
     body = _notice(sent, contract, errors)
     status = 400
     if body is not None:
         try:
-            notice = api.issue_notice(
-                contract_id, body, acting(request, visit, ledger, "notice.issue", sent, body)
+            notice = once(
+                visit,
+                sent,
+                lambda: api.issue_notice(
+                    contract_id, body, acting(request, visit, ledger, "notice.issue", sent, body)
+                ),
             )
         except DomainError as error:
             status, errors = refusal(error, "grounds")
@@ -273,20 +279,23 @@ def plan_page(notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger
 
 
 @pages.post("/notices/{notice_id}/remedial-plan")
-async def submit_plan(
-    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger
+def submit_plan(
+    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
 ) -> Response:
-    sent = await submitted(request, visit)
     notice = _plannable(request, visit, ledger, notice_id)
     errors: list[Error] = []
     body = _plan(sent, errors)
     status = 400
     if body is not None:
         try:
-            api.submit_remedial_plan(
-                notice_id,
-                body,
-                acting(request, visit, ledger, "notice.submit_remedial_plan", sent, body),
+            once(
+                visit,
+                sent,
+                lambda: api.submit_remedial_plan(
+                    notice_id,
+                    body,
+                    acting(request, visit, ledger, "notice.submit_remedial_plan", sent, body),
+                ),
             )
         except DomainError as error:
             status, errors = refusal(error, "summary")
@@ -356,12 +365,17 @@ def _plan_form(
 
 
 @pages.post("/notices/{notice_id}/accept-plan")
-async def accept_plan(
-    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger
+def accept_plan(
+    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
 ) -> Response:
-    sent = await submitted(request, visit)
     try:
-        api.accept_remedial_plan(notice_id, acting(request, visit, ledger, "notice.decide", sent))
+        once(
+            visit,
+            sent,
+            lambda: api.accept_remedial_plan(
+                notice_id, acting(request, visit, ledger, "notice.decide", sent)
+            ),
+        )
     except DomainError as error:
         status, errors = refusal(error, "accept-plan")
         return _refused(request, visit, ledger, notice_id, sent, status, errors)
@@ -369,10 +383,9 @@ async def accept_plan(
 
 
 @pages.post("/notices/{notice_id}/reject-plan")
-async def reject_plan(
-    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger
+def reject_plan(
+    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
 ) -> Response:
-    sent = await submitted(request, visit)
     errors: list[Error] = []
     reason = required(sent, "plan_reason", "Enter why the plan is not good enough", errors)
     if errors:
@@ -380,8 +393,12 @@ async def reject_plan(
         return _refused(request, visit, ledger, notice_id, sent, 400, errors)
     body = Reason(reason=reason)
     try:
-        api.reject_remedial_plan(
-            notice_id, body, acting(request, visit, ledger, "notice.decide", sent, body)
+        once(
+            visit,
+            sent,
+            lambda: api.reject_remedial_plan(
+                notice_id, body, acting(request, visit, ledger, "notice.decide", sent, body)
+            ),
         )
     except DomainError as error:
         status, errors = refusal(error, "plan_reason")
@@ -390,10 +407,17 @@ async def reject_plan(
 
 
 @pages.post("/notices/{notice_id}/resolve")
-async def resolve(notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger) -> Response:
-    sent = await submitted(request, visit)
+def resolve(
+    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
+) -> Response:
     try:
-        api.resolve_notice(notice_id, acting(request, visit, ledger, "notice.decide", sent))
+        once(
+            visit,
+            sent,
+            lambda: api.resolve_notice(
+                notice_id, acting(request, visit, ledger, "notice.decide", sent)
+            ),
+        )
     except DomainError as error:
         status, errors = refusal(error, "resolve")
         return _refused(request, visit, ledger, notice_id, sent, status, errors)
@@ -401,8 +425,9 @@ async def resolve(notice_id: UUID, request: Request, visit: SignedIn, ledger: Le
 
 
 @pages.post("/notices/{notice_id}/escalate")
-async def escalate(notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger) -> Response:
-    sent = await submitted(request, visit)
+def escalate(
+    notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
+) -> Response:
     errors: list[Error] = []
     route = sent.text("route")
     if route not in {r.value for r in EscalationRoute}:
@@ -413,8 +438,12 @@ async def escalate(notice_id: UUID, request: Request, visit: SignedIn, ledger: L
         return _refused(request, visit, ledger, notice_id, sent, 400, errors)
     body = Escalation(route=EscalationRoute(route), reason=reason)
     try:
-        api.escalate_notice(
-            notice_id, body, acting(request, visit, ledger, "notice.decide", sent, body)
+        once(
+            visit,
+            sent,
+            lambda: api.escalate_notice(
+                notice_id, body, acting(request, visit, ledger, "notice.decide", sent, body)
+            ),
         )
     except DomainError as error:
         status, errors = refusal(error, "escalation_reason")

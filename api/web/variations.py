@@ -24,6 +24,7 @@ from api.web.business import (
     IDEMPOTENCY_FIELD,
     VERSION_FIELD,
     Error,
+    Sent,
     Submitted,
     acting,
     caller,
@@ -32,11 +33,11 @@ from api.web.business import (
     done_message,
     form_key,
     invalid,
+    once,
     pence_of,
     refusal,
     required,
     shown,
-    submitted,
 )
 from api.web.routing import NegotiatedPageRoute, PageRoute
 from api.web.session import SignedIn, Visit
@@ -101,17 +102,22 @@ def proposal_page(contract_id: UUID, request: Request, visit: SignedIn, ledger: 
 
 
 @pages.post("/contracts/{contract_id}/variations/new")
-async def propose(contract_id: UUID, request: Request, visit: SignedIn, ledger: Ledger) -> Response:
-    sent = await submitted(request, visit)
+def propose(
+    contract_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
+) -> Response:
     contract = _proposable(request, visit, ledger, contract_id)
     errors: list[Error] = []
     body = _proposal(sent, contract, errors)
     if body is not None:
         try:
-            created = api.propose_variation(
-                contract_id,
-                body,
-                acting(request, visit, ledger, "contract.propose_variation", sent, body),
+            created = once(
+                visit,
+                sent,
+                lambda: api.propose_variation(
+                    contract_id,
+                    body,
+                    acting(request, visit, ledger, "contract.propose_variation", sent, body),
+                ),
             )
         except DomainError as error:
             status, errors = refusal(error, RATIONALE)
@@ -215,25 +221,33 @@ def variation_page(
 
 
 @pages.post("/contracts/{contract_id}/variations/{variation_id}/agree")
-async def agree(
-    contract_id: UUID, variation_id: UUID, request: Request, visit: SignedIn, ledger: Ledger
+def agree(
+    contract_id: UUID,
+    variation_id: UUID,
+    request: Request,
+    visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
 ) -> Response:
-    sent = await submitted(request, visit)
     version = sent.text(VERSION_FIELD)
     if not version.isdigit():
         # Consent names the terms read: without the version shown, there is nothing to agree to.
         return _refused(request, visit, ledger, contract_id, variation_id, sent, 428, AGREE_ERROR)
     try:
-        api.agree_variation(
-            contract_id,
-            variation_id,
-            acting(
-                request,
-                visit,
-                ledger,
-                "contract.decide_variation",
-                sent,
-                expected_version=int(version),
+        once(
+            visit,
+            sent,
+            lambda: api.agree_variation(
+                contract_id,
+                variation_id,
+                acting(
+                    request,
+                    visit,
+                    ledger,
+                    "contract.decide_variation",
+                    sent,
+                    expected_version=int(version),
+                ),
             ),
         )
     except DomainError as error:
@@ -246,21 +260,29 @@ AGREE_ERROR = [Error("agree", "Read the variation's terms on this page, then agr
 
 
 @pages.post("/contracts/{contract_id}/variations/{variation_id}/reject")
-async def reject(
-    contract_id: UUID, variation_id: UUID, request: Request, visit: SignedIn, ledger: Ledger
+def reject(
+    contract_id: UUID,
+    variation_id: UUID,
+    request: Request,
+    visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
 ) -> Response:
-    sent = await submitted(request, visit)
     errors: list[Error] = []
     reason = required(sent, REASON, "Enter why you are rejecting the variation", errors)
     if errors:
         return _refused(request, visit, ledger, contract_id, variation_id, sent, 400, errors)
     body = Reason(reason=reason)
     try:
-        api.reject_variation(
-            contract_id,
-            variation_id,
-            body,
-            acting(request, visit, ledger, "contract.decide_variation", sent, body),
+        once(
+            visit,
+            sent,
+            lambda: api.reject_variation(
+                contract_id,
+                variation_id,
+                body,
+                acting(request, visit, ledger, "contract.decide_variation", sent, body),
+            ),
         )
     except DomainError as error:
         status, errors = refusal(error, REASON)
@@ -269,15 +291,23 @@ async def reject(
 
 
 @pages.post("/contracts/{contract_id}/variations/{variation_id}/withdraw")
-async def withdraw(
-    contract_id: UUID, variation_id: UUID, request: Request, visit: SignedIn, ledger: Ledger
+def withdraw(
+    contract_id: UUID,
+    variation_id: UUID,
+    request: Request,
+    visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
 ) -> Response:
-    sent = await submitted(request, visit)
     try:
-        api.withdraw_variation(
-            contract_id,
-            variation_id,
-            acting(request, visit, ledger, "contract.decide_variation", sent),
+        once(
+            visit,
+            sent,
+            lambda: api.withdraw_variation(
+                contract_id,
+                variation_id,
+                acting(request, visit, ledger, "contract.decide_variation", sent),
+            ),
         )
     except DomainError as error:
         status, errors = refusal(error, "withdraw")

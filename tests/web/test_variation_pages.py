@@ -6,6 +6,8 @@ the API's, shown as GOV.UK error pages."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
@@ -219,6 +221,36 @@ def test_the_same_proposal_sent_twice_is_stored_once(world: World) -> None:
 
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
+    only_variation(world, contract["id"])
+
+
+def test_the_same_proposal_sent_twice_at_once_is_stored_once_and_both_see_it(
+    world: World,
+) -> None:
+    contract = world.signed()
+    council = Browser.signed_in(world.url, SANDWELL_COMMISSIONER)
+    form = council.visit(proposal_form(contract["id"]))
+    fields = {
+        **form_at(form.text, proposal_form(contract["id"])),
+        **A_NEW_SUM,
+        "contract_sum": "60,000,000",
+        "scope": form_scope(contract),
+    }
+    # A double click: the same browser's two requests, on two connections, let go together.
+    twins = [Browser(world.url), Browser(world.url)]
+    for twin in twins:
+        twin.http.cookies = council.http.cookies
+    start = threading.Barrier(len(twins))
+
+    def click(twin: Browser) -> httpx.Response:
+        start.wait()
+        return twin.post(proposal_form(contract["id"]), fields)
+
+    with ThreadPoolExecutor(len(twins)) as pool:
+        answers = list(pool.map(click, twins))
+
+    assert [answer.status_code for answer in answers] == [303, 303], [a.text for a in answers]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
     only_variation(world, contract["id"])
 
 
