@@ -15,6 +15,7 @@ from typing import Any, cast
 import anyio.to_thread
 import psycopg_pool
 import structlog
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -235,7 +236,14 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         views = view_store(settings.ledger_env())
         _answer_promptly_through_outages(getattr(views, "datastore", None))
         for view in VIEWS.values():
-            views.prepare(view.spec)
+            try:
+                views.prepare(view.spec)
+            except PersistenceError as error:
+                # A read-only or full database still serves reads (of the tables the workers
+                # made), and writes are refused plainly: starting is better than refusing to.
+                if problems.refused_by_storage(error) is None:
+                    raise
+                log.warning("views not prepared", view=view.spec.name, error=str(error))
         app.state.dashboards = DashboardReader(views)
         app.state.activity = ActivityReader(views)
         app.state.lag = LagMonitor(views, app.state.ledger.recorder.max_notification_id, VIEWS)

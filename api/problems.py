@@ -121,7 +121,7 @@ READ_ONLY = StorageRefusal(
 )
 
 
-def _refused_by_storage(error: BaseException) -> StorageRefusal | None:
+def refused_by_storage(error: BaseException) -> StorageRefusal | None:
     """A full disk or a read-only database, wherever in the chain of causes the store's driver
     reported it (the library re-raises drivers' errors as its own)."""
     cause: BaseException | None = error
@@ -226,7 +226,7 @@ def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
     @app.exception_handler(PersistenceError)
     @app.exception_handler(TimeoutError)
     async def _unavailable(request: Request, error: Exception) -> Response:
-        refusal = _refused_by_storage(error)
+        refusal = refused_by_storage(error)
         if refusal is not None:
             log.error("ledger_refused_change", error=str(error), refusal=refusal.kind)
             return problem_response(
