@@ -180,3 +180,24 @@ def test_a_batch_that_failed_to_commit_leaves_nothing_of_itself_kept(
         assert rename(ledger, organisation_id, "Sandwell Children's Trust Ltd", 1) == 2
     finally:
         ledger.close()
+
+
+def test_a_write_read_back_at_the_version_it_reports_is_the_aggregate_the_ledger_holds(
+    ledger: Trustledger,
+) -> None:
+    # Given an organisation renamed twice in a row
+    organisation_id = register(ledger)
+    renamed = rename(ledger, organisation_id, "Sandwell Children's Trust Ltd", 1)
+    assert rename(ledger, organisation_id, "Sandwell Children's Services Trust", renamed) == 3
+
+    # When each write's caller reads back the version it was told of
+    read_back = ledger.get(organisation_id, Organisation, 3)
+    earlier = ledger.get(organisation_id, Organisation, renamed)
+
+    # Then each is what the ledger's events make of that version, read back as often as asked
+    for version, aggregate in ((3, read_back), (renamed, earlier)):
+        stored = ledger.repository.get(organisation_id, version=version)
+        assert vars(aggregate) == vars(stored)
+        assert vars(ledger.get(organisation_id, Organisation, version)) == vars(stored)
+    assert read_back.name == "Sandwell Children's Services Trust"
+    assert earlier.name == "Sandwell Children's Trust Ltd"
