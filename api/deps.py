@@ -16,7 +16,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.policy import POLICY, Principal, require_access, require_role
-from api.problems import Problem, unauthorised
+from api.problems import Problem, may_answer, unauthorised
 from api.security import InvalidToken, TokenSigner
 from api.settings import Settings
 from domain.account import Account
@@ -52,6 +52,7 @@ _ENGLAND = ZoneInfo("Europe/London")
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
 
 
+@may_answer(401)
 def current_principal(
     ledger: Ledger,
     signer: Signer,
@@ -106,6 +107,7 @@ def allowed(action: str) -> Callable[..., Caller]:
     if action not in POLICY:
         raise KeyError(f"{action!r} is not in the policy table")
 
+    @may_answer(403)
     def dependency(request: Request, principal: CurrentPrincipal) -> Caller:
         require_role(principal, action)
         return Caller(principal, action, principal.actor(request.state.request_id))
@@ -122,6 +124,8 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+# 409 when another process wrote the same aggregate meanwhile; 422 for a reused key.
+@may_answer(400, 409, 412, 422)
 async def _write(
     request: Request,
     if_match: Annotated[str | None, Header(description='The ETag you read, e.g. "3"')] = None,
@@ -145,6 +149,7 @@ async def _write(
     )
 
 
+@may_answer(428)
 async def _consenting_write(write: Annotated[Write, Depends(_write)]) -> Write:
     # Signing and agreeing are consent to terms: they must name the version that was read.
     if write.expected_version is None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg.errors
 import structlog
 from eventsourcing.persistence import OperationalError, PersistenceError, RecordConflictError
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors
@@ -91,6 +94,119 @@ def problem_json(
         body["request_id"] = request_id
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details: how the API answers every request it refuses."""
+
+    # Members beyond the RFC's own carry what a refusal needs to say: an import's `errors` by
+    # line, the formats an export offers.
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="The broken rule, e.g. /problems/contract-not-live")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="The path that was asked for")
+    request_id: str | None = Field(None, description="As in the X-Request-ID header")
+
+
+# Why each refusal is given, as the API documents it.
+_MEANING = {
+    400: "Malformed: a body that is not JSON, a header or parameter in the wrong form",
+    401: "Not signed in, or the token was refused",
+    403: "Your role or your organisation may not do this",
+    404: "Nothing has that id",
+    406: "Accept admits none of the representations on offer",
+    409: "The ledger's state refuses the command",
+    412: "If-Match names a version that is no longer the latest: nothing was written",
+    413: "The body is over the service's limit",
+    422: "A value is missing or invalid, or the command breaks one of its own rules",
+    428: "If-Match is required: name the version you read",
+    429: "Too many failed sign-ins: wait as Retry-After says",
+    503: "The ledger cannot be reached, or a view has not caught up: try again after Retry-After",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
+    429: {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+    503: {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+}
+_SCHEMA_NAME = "Problem"
+
+D = TypeVar("D", bound=Callable[..., Any])
+
+
+def may_answer(*statuses: int) -> Callable[[D], D]:
+    """Mark a dependency with the refusals it may answer, so that the documentation of every
+    route using it says so (`document`), without each route repeating them."""
+
+    def mark(dependency: D) -> D:
+        dependency.problem_statuses = frozenset(statuses)  # type: ignore[attr-defined]
+        return dependency
+
+    return mark
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route for refusals only its own handler gives."""
+    return {status: _response(status) for status in statuses}
+
+
+def _response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _MEANING[status],
+        "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{_SCHEMA_NAME}"}}},
+    }
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
+
+
+def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
+    for dependency in dependant.dependencies:
+        yield dependency
+        yield from _dependencies(dependency)
+
+
+def _refusals(route: RouteContext) -> set[int]:
+    """What a route may be refused with, from what it takes and what its dependencies say."""
+    found = {503}  # any route may find the ledger unreachable
+    dependant: Dependant = route.dependant
+    if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
+        found |= {400, 413, 422}  # 400: a body that is not JSON, or a form that is no form
+    for dependency in [dependant, *_dependencies(dependant)]:
+        if dependency.path_params:
+            found.add(404)
+        if dependency.path_params or dependency.query_params or dependency.header_params:
+            found.add(422)
+        found |= getattr(dependency.call, "problem_statuses", frozenset())
+    return found
+
+
+def document(app: FastAPI) -> None:
+    """Declare on every route of the API the refusals it may answer, as problem details, once
+    every router is included; an undeclared status would be a response that contradicts the
+    API's own schema."""
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        refusals = {status: _response(status) for status in _refusals(route)}
+        # An included route is documented from a copy of the router's route: declare on both,
+        # so that a copy made again later keeps them. A route's own `responses=` stands.
+        declared = (route.responses, route.original_route.responses)
+        for responses in {id(each): each for each in declared}.values():
+            for status, response in refusals.items():
+                responses.setdefault(status, response)
+    generate = app.openapi
+    problem_schema = ProblemDetails.model_json_schema()
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault(_SCHEMA_NAME, problem_schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from api.deps import Caller, Ledger, allowed
@@ -33,7 +33,10 @@ from projections.audit_log import AuditLog, LoggedEvent
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 Reader = Annotated[Caller, Depends(allowed("audit.read"))]
-Size = Annotated[int, Query(ge=0, le=2**62)]
+# Indexes and sizes fit the stores' 64-bit integers: a larger one is no leaf or size the log can
+# hold, and is refused as invalid rather than overflowing the store's query.
+LARGEST = 2**62
+Size = Annotated[int, Query(ge=0, le=LARGEST)]
 
 
 def get_audit(request: Request) -> AuditLog:
@@ -65,7 +68,9 @@ def checkpoint(_: Reader, audit: Audit) -> CheckpointView:
 def checkpoints(
     _: Reader,
     audit: Audit,
-    before: Annotated[int | None, Query(ge=1, description="only sizes below this")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=LARGEST, description="only sizes below this")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CheckpointHistory:
     found = audit.checkpoints(before, limit)
@@ -76,7 +81,9 @@ def checkpoints(
 
 
 @router.get("/leaves/{index}", summary="A leaf, and the event it covers if you may read it")
-def leaf(index: int, caller: Reader, audit: Audit, ledger: Ledger) -> LeafView:
+def leaf(
+    index: Annotated[int, Path(ge=0, le=LARGEST)], caller: Reader, audit: Audit, ledger: Ledger
+) -> LeafView:
     found = audit.leaf(index)
     visible = found.event is None or _may_read(caller.principal, ledger, found.event)
     return LeafView.of(found, visible)
@@ -84,7 +91,7 @@ def leaf(index: int, caller: Reader, audit: Audit, ledger: Ledger) -> LeafView:
 
 @router.get("/proof/inclusion", summary="The proof that a leaf is in the tree of a given size")
 def inclusion(
-    index: Annotated[int, Query(ge=0)], size: Size, _: Reader, audit: Audit
+    index: Annotated[int, Query(ge=0, le=LARGEST)], size: Size, _: Reader, audit: Audit
 ) -> InclusionProof:
     path = audit.inclusion_proof(index, size)
     return InclusionProof(leaf_index=index, tree_size=size, audit_path=[b64(h) for h in path])
@@ -94,8 +101,8 @@ def inclusion(
     "/proof/consistency", summary="The proof that the tree of one size extends that of another"
 )
 def consistency(
-    first: Annotated[int, Query(alias="from", ge=1)],
-    second: Annotated[int, Query(alias="to", ge=1)],
+    first: Annotated[int, Query(alias="from", ge=1, le=LARGEST)],
+    second: Annotated[int, Query(alias="to", ge=1, le=LARGEST)],
     _: Reader,
     audit: Audit,
 ) -> ConsistencyProof:

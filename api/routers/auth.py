@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import AppSettings, CurrentPrincipal, Ledger, Signer
-from api.problems import Problem, unauthorised
+from api.problems import Problem, problem_responses, unauthorised
 from api.schemas.directory import AccountView, Token
 from api.security import verify_password
 from api.settings import Settings
@@ -80,7 +80,11 @@ def authenticate(
     return account
 
 
-@router.post("/token", summary="Sign in with email and password (OAuth2 password form)")
+@router.post(
+    "/token",
+    summary="Sign in with email and password (OAuth2 password form)",
+    responses=problem_responses(401, 429),
+)
 def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,

@@ -175,7 +175,9 @@ def list_changes(
         Query(alias="to", description="an instant with its offset: changes up to it (or now)"),
     ] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="the cursor: `next_after` of the page before")
+        # Bounded as a log position is, so that no cursor overflows the store's integers.
+        int | None,
+        Query(ge=0, le=2**62, description="the cursor: `next_after` of the page before"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ChangesView:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
@@ -20,7 +20,7 @@ from api.benchmarks import benchmark_for_period
 from api.deps import Caller, Ledger, ReadAt, Reading, allowed
 from api.exports import Format, download, export_format
 from api.policy import Principal, require_access
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from api.routers.contracts import parties
 from api.schemas.dashboards import (
     ActivityView,
@@ -70,6 +70,19 @@ def get_activity(request: Request) -> ActivityReader:
     return reader
 
 
+# A dashboard or the portfolio is JSON, or a board paper in another format `Accept` or
+# `?format=` asks for; a format it does not make is refused (400, 406).
+EXPORTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            each.media_type: {"schema": {"type": "string", "format": "binary"}}
+            for each in Format
+            if each is not Format.JSON
+        }
+    },
+    **problem_responses(400, 406),
+}
+
 Dashboards = Annotated[DashboardReader, Depends(get_dashboards)]
 Activity = Annotated[ActivityReader, Depends(get_activity)]
 
@@ -113,6 +126,7 @@ def _answer(
     summary="A contract's dashboard: KPIs against targets with benchmarks, returns, notices, "
     "Ofsted, finances and governance (JSON, CSV or XLSX)",
     response_model=DashboardView,
+    responses=EXPORTS,
 )
 async def dashboard(
     contract_id: UUID,
@@ -150,6 +164,7 @@ async def dashboard(
     "/portfolio",
     summary="Every contract the reader may see, side by side (JSON, CSV or XLSX)",
     response_model=PortfolioView,
+    responses=EXPORTS,
 )
 async def portfolio(
     caller: Annotated[Caller, Depends(allowed("portfolio.read"))],
