@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -46,6 +46,7 @@ from domain.indicator_series import Query as KpiQuery
 from domain.indicators import Indicator, Suppression
 from domain.reporting import ReportingPeriod, due_date, england, reporting_periods
 from domain.service_contract import ContractStatus, ScheduledKpi, ServiceContract
+from projections.dashboard import KpiLine
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -73,15 +74,19 @@ PeriodLabel = Annotated[str, Path(min_length=4, max_length=12)]
 # -- who may do what ------------------------------------------------------------------------------
 
 
-def may(reader: Principal, action: str, contract: ServiceContract) -> bool:
-    """Whether the policy lets the reader take `action` on this contract: which forms a page
-    offers. Taking the action asks the policy again."""
+def may(reader: Principal, action: str, contract_id: UUID, sides: tuple[str, str]) -> bool:
+    """Whether the policy lets the reader take `action` on the contract whose parties are
+    `sides`: which forms and links a page offers. Taking the action asks the policy again."""
     try:
         require_role(reader, action)
-        require_access(reader, action, contract.id, parties(contract))
+        require_access(reader, action, contract_id, sides)
     except Problem:
         return False
     return True
+
+
+def may_on(reader: Principal, action: str, contract: ServiceContract) -> bool:
+    return may(reader, action, contract.id, parties(contract))
 
 
 # -- a return's address ---------------------------------------------------------------------------
@@ -343,26 +348,23 @@ def returns_due_page(
     require_role(reading, "kpi.read")
     day = today()
     lines = reader.portfolio(visible_contracts(reading, reader), day)
-    contract_ids = [line.row.contract_id for line in lines]
     owed: list[OwedLine] = []
-    for contract_id in contract_ids:
+    asked: list[AskedLine] = []
+    for contract_id in (line.row.contract_id for line in lines):
         board = reader.dashboard(contract_id, day)
         # Returns are made under a signed contract that has not been ended early: a draft's
         # periods, or an ended contract's, are owed nothing through this service.
         if board is None or board.status is ContractStatus.DRAFT or board.contract.ending:
             continue
         found = board.contract
-        try:
-            require_access(
-                reading,
-                "kpi.read",
-                contract_id,
-                (found.council.organisation_id, found.trust.organisation_id),
-            )
-        except Problem:
+        sides = (found.council.organisation_id, found.trust.organisation_id)
+        if not may(reading, "kpi.read", contract_id, sides):
             continue
-        submits = _may_submit(reading, found.trust.organisation_id)
+        submits = may(reading, "kpi.submit_return", contract_id, sides)
+        answers = may(reading, "kpi.answer", contract_id, sides)
         for kpi in found.kpis:
+            if kpi.open_queries:
+                asked.extend(_asked(ledger, contract_id, found.title, kpi, answers))
             for period in kpi.owed:
                 # A period's return is made once the period is over (the domain refuses it
                 # before), so a period still running is not yet owed.
@@ -383,6 +385,7 @@ def returns_due_page(
                     )
                 )
     owed.sort(key=lambda line: (not line.overdue, line.due_on, line.contract, line.reference))
+    asked.sort(key=lambda line: line.asked_at)
     return render(
         request,
         visit,
@@ -391,19 +394,54 @@ def returns_due_page(
         nav="returns",
         owed=owed,
         overdue=sum(line.overdue for line in owed),
+        asked=asked,
         today=day,
         position=reader.position(),
     )
 
 
-def _may_submit(reader: Principal, trust_organisation_id: str) -> bool:
-    # The organisation rule for submitting, asked of the trust named on the dashboard; the
-    # submit form asks the policy again of the contract itself.
+@dataclass(frozen=True)
+class AskedLine:
+    """A council's query on a return, still waiting for the trust's answer."""
+
+    path: str
+    contract: str
+    kpi: str
+    period: str
+    question: str
+    asked_at: datetime
+    answer_path: str | None  # for those who may answer it
+
+    @property
+    def asked(self) -> str:
+        return formats.moment(self.asked_at)
+
+
+def _asked(
+    ledger: Trustledger, contract_id: UUID, contract: str, kpi: KpiLine, answers: bool
+) -> list[AskedLine]:
+    """The open queries on a KPI's returns, read from the ledger: the dashboard counts them, the
+    series holds what they ask."""
     try:
-        require_role(reader, "kpi.submit_return")
-    except Problem:
-        return False
-    return reader.organisation_id == trust_organisation_id
+        series = ledger.get(IndicatorSeries.id_for(contract_id, kpi.code), IndicatorSeries)
+    except errors.NotFound:
+        return []
+    found: list[AskedLine] = []
+    for label, made in series.returns.items():
+        path = return_path(contract_id, kpi.code, label)
+        found.extend(
+            AskedLine(
+                path=path,
+                contract=contract,
+                kpi=f"{kpi.reference} {kpi.title}",
+                period=label,
+                question=query.question,
+                asked_at=query.asked_at,
+                answer_path=f"{path}/queries/{query.query_id}/answer" if answers else None,
+            )
+            for query in made.open_queries
+        )
+    return found
 
 
 # -- a return's page ------------------------------------------------------------------------------
@@ -474,14 +512,14 @@ def _return_page(
         overdue=made is None and address.due_on < day,
         period_ended=ended,
         banner=OUTCOMES.get(done or ""),
-        may_submit=made is None and ended and may(reading, "kpi.submit_return", contract),
-        may_query=made is not None and may(reading, "kpi.query", contract),
+        may_submit=made is None and ended and may_on(reading, "kpi.submit_return", contract),
+        may_query=made is not None and may_on(reading, "kpi.query", contract),
         may_accept=made is not None
         and made.status == "submitted"
         and not made.open_queries
-        and may(reading, "kpi.accept", contract),
-        may_answer=made is not None and may(reading, "kpi.answer", contract),
-        may_restate=made is not None and may(reading, "kpi.restate", contract),
+        and may_on(reading, "kpi.accept", contract),
+        may_answer=made is not None and may_on(reading, "kpi.answer", contract),
+        may_restate=made is not None and may_on(reading, "kpi.restate", contract),
         accept_key=Form.fresh().key,
     )
 

@@ -171,6 +171,30 @@ def test_another_councils_trust_does_not_see_these_returns(world: World) -> None
     assert "Sandwell&#39;s own returns" not in page.text
 
 
+def test_the_trust_sees_the_queries_waiting_for_its_answer_with_a_link_to_answer(
+    world: World,
+) -> None:
+    contract, trust = submitted_through_the_page(world)
+    council = Browser.signed_in(world.url, SANDWELL_COUNCIL)
+    fill_in(
+        council,
+        return_page(contract) + "/query",
+        return_page(contract) + "/query",
+        question=QUESTION,
+    )
+    caught_up(world)
+    answer_page = f"{return_page(contract)}/queries/{query_of(world, contract)}/answer"
+
+    trusts = trust.visit("/returns")
+    councils = council.visit("/returns")
+
+    [asked] = [row for row in rows(trusts.text) if QUESTION in row]
+    assert asked.startswith("A1 Re-referrals within 12 months: 2024-25")
+    assert f'href="{answer_page}"' in trusts.text
+    assert QUESTION in councils.text
+    assert f'href="{answer_page}"' not in councils.text
+
+
 # -- submitting -----------------------------------------------------------------------------------
 
 
@@ -300,9 +324,11 @@ def test_the_council_queries_the_trust_answers_and_the_council_accepts(world: Wo
     assert "/restate" not in before.text
 
     queried = fill_in(
-        council, return_page(contract) + "/query", return_page(contract) + "/query",
+        council,
+        return_page(contract) + "/query",
+        return_page(contract) + "/query",
         question=QUESTION,
-    )  # fmt: skip
+    )
     assert "Query sent to the trust" in followed(council, queried).text
     # With a query open there is nothing to accept yet.
     assert "Accept this return" not in council.visit(return_page(contract)).text
@@ -357,9 +383,11 @@ def test_accepting_a_return_with_an_open_query_is_refused_as_a_page(world: World
     council = Browser.signed_in(world.url, SANDWELL_COUNCIL)
     accept = form_fields(council.visit(return_page(contract)).text)
     fill_in(
-        council, return_page(contract) + "/query", return_page(contract) + "/query",
+        council,
+        return_page(contract) + "/query",
+        return_page(contract) + "/query",
         question=QUESTION,
-    )  # fmt: skip
+    )
 
     refused = council.post(return_page(contract) + "/accept", accept)
 
@@ -534,9 +562,11 @@ def the_forms(world: World) -> list[tuple[str, str, dict[str, str]]]:
     contract, _ = submitted_through_the_page(world)
     council = Browser.signed_in(world.url, SANDWELL_COUNCIL)
     fill_in(
-        council, return_page(contract) + "/query", return_page(contract) + "/query",
+        council,
+        return_page(contract) + "/query",
+        return_page(contract) + "/query",
         question=QUESTION,
-    )  # fmt: skip
+    )
     here = return_page(contract)
     return [
         (SANDWELL_TRUST, submit_page(contract, "2019-20"), SANDWELLS_FIGURE),
