@@ -9,6 +9,7 @@ read. Every command is the API's own handler, called with what its dependency wo
 
 from __future__ import annotations
 
+from textwrap import shorten
 from typing import Any
 from uuid import UUID
 
@@ -356,7 +357,7 @@ def _variation(
         request,
         visit,
         "variation.html",
-        f"Variation: {variation.rationale[:60]}",
+        f"Variation: {shorten(variation.rationale, 60, placeholder=' …')}",
         status_code=status,
         nav="portfolio",
         errors=errors or [],

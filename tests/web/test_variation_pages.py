@@ -297,6 +297,41 @@ def test_agreeing_to_terms_read_before_the_contract_changed_is_refused(world: Wo
     assert "agreed" in only_variation_status(world, contract["id"])
 
 
+def test_an_agreement_that_names_no_version_is_refused(world: World) -> None:
+    _, contract, sent = proposed_by_the_council(world)
+    trust = Browser.signed_in(world.url, SANDWELL_TRUST)
+    agree = sent.headers["location"] + "/agree"
+    fields = form_at(trust.visit(sent.headers["location"]).text, agree)
+    del fields["version"]
+
+    refused = trust.post(agree, fields)
+
+    assert refused.status_code == 428
+    assert error_summary(refused.text) == [
+        "Read the variation's terms on this page, then agree to them"
+    ]
+    assert only_variation(world, contract["id"])["status"] == "proposed"
+
+
+def test_a_long_reason_is_shortened_in_the_title_at_a_word(world: World) -> None:
+    contract = world.signed()
+    council = Browser.signed_in(world.url, SANDWELL_COMMISSIONER)
+    reason = "The council's budget for 2019-20 was set after the contract and asks for a lower sum"
+
+    sent = send(
+        council,
+        council.visit(proposal_form(contract["id"])),
+        proposal_form(contract["id"]),
+        rationale=reason,
+        contract_sum_year="2019-20",
+        contract_sum="55,000,000",
+        scope=form_scope(contract),
+    )
+
+    shortened = "The council&#39;s budget for 2019-20 was set after the \N{HORIZONTAL ELLIPSIS}"
+    is_page(follow(council, sent), f"Variation: {shortened}")
+
+
 def refused_as_page(response: httpx.Response) -> httpx.Response:
     """A refused form's page, to fill in again as a browser would."""
     return httpx.Response(200, text=response.text, request=response.request)
