@@ -221,14 +221,14 @@ def _value(form: Form, indicator: Indicator) -> dict[str, Any]:
         else:
             said["value"] = number
     if indicator.has_fraction:
-        for field, name in (("numerator", "numerator"), ("denominator", "denominator")):
+        for field in ("numerator", "denominator"):
             count = form.typed.get(field, "").strip().replace(",", "")
             if not count:
                 said[field] = None
             elif count.isdigit():
                 said[field] = int(count)
             else:
-                form.refuse(field, f"Enter the {name} as a whole number, like 844")
+                form.refuse(field, f"Enter the {field} as a whole number, like 844")
     return said
 
 
