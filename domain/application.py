@@ -153,8 +153,8 @@ class LedgerRecorder(Protocol):
 
     def max_notification_id(self) -> int | None: ...
 
-    def changed_since(self, position: int, limit: int) -> Sequence[tuple[int, UUID, int]]:
-        """(position, aggregate id, version) of the first `limit` events after `position`."""
+    def changed_since(self, position: int, limit: int) -> Sequence[Notification]:
+        """The first `limit` events recorded after `position`, in log order."""
         ...
 
 
@@ -208,7 +208,9 @@ class Trustledger(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._writer = GroupCommitWriter(
-            self.repository, self._save_batch, cache=AggregateCache(self.ledger)
+            self.repository,
+            self._save_batch,
+            cache=AggregateCache(self.ledger, self.mapper.to_domain_event),
         )
         self._published = _FoldedPublications()
         self._just_committed = _JustCommitted()

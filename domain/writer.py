@@ -20,7 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import Notification, RecordConflictError
 
 from domain.errors import AlreadyExists, NotFound
 from domain.ledger import LedgerAggregate
@@ -38,12 +38,12 @@ _TAIL_LIMIT = 1000
 
 
 class LogTail(Protocol):
-    """What the cache reads of the log: its head, and which aggregates gained events since a
-    position, as (notification id, aggregate id, version) in log order."""
+    """What the cache reads of the log: its head, and the first `limit` events recorded after
+    a position, in log order."""
 
     def max_notification_id(self) -> int | None: ...
 
-    def changed_since(self, position: int, limit: int) -> Sequence[tuple[int, UUID, int]]: ...
+    def changed_since(self, position: int, limit: int) -> Sequence[Notification]: ...
 
 
 class AggregateCache:
@@ -52,32 +52,53 @@ class AggregateCache:
     Loading an aggregate is a read of all its events, in the one writer thread that every
     command of the process waits on; a batch of 64 returns read 64 series and their contracts
     one after the other. So aggregates are kept as committed, and one read per batch of what
-    the log gained since the last (from any process) forgets those that another writer has
-    moved on. Notification ids are given out under the library's insert lock, so the log
-    never gains an event below a position already read. Cached aggregates are the batch's own
-    objects: whatever a failed or refused command may have changed is forgotten, never kept.
+    the log gained since the last (from any process) brings up to date those that another
+    writer has moved on: their new events are applied, as a read would apply them, or the
+    aggregate is forgotten. Notification ids are given out under the library's insert lock, so
+    the log never gains an event below a position already read. Cached aggregates are the
+    batch's own objects: whatever a failed or refused command may have changed is forgotten,
+    never kept.
     """
 
-    def __init__(self, tail: LogTail, capacity: int = 4096) -> None:
+    def __init__(
+        self,
+        tail: LogTail,
+        to_event: Callable[[Notification], Any],
+        capacity: int = 4096,
+    ) -> None:
         self._tail = tail
+        self._to_event = to_event
         self._capacity = capacity
         self._aggregates: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
         self._position: int | None = None
 
     def refresh(self) -> None:
-        """Forget every aggregate the log has gained events for since the last refresh."""
+        """Bring up to date every aggregate the log has gained events for since the last
+        refresh, or forget it."""
         if self._position is not None:
             changed = self._tail.changed_since(self._position, _TAIL_LIMIT)
             if len(changed) < _TAIL_LIMIT:
-                for position, aggregate_id, version in changed:
-                    cached = self._aggregates.get(aggregate_id)
-                    if cached is not None and cached.version < version:
-                        del self._aggregates[aggregate_id]
-                    self._position = position
+                for notification in changed:
+                    self._fast_forward(notification)
+                    self._position = notification.id
                 return
         # Read before anything is loaded, so that whatever is loaded after is at least as new.
         self._aggregates.clear()
         self._position = self._tail.max_notification_id() or 0
+
+    def _fast_forward(self, notification: Notification) -> None:
+        aggregate_id = notification.originator_id
+        if not isinstance(aggregate_id, UUID):
+            aggregate_id = UUID(aggregate_id)
+        cached = self._aggregates.get(aggregate_id)
+        if cached is None or notification.originator_version <= cached.version:
+            return  # not kept, or this process's own write
+        try:
+            # Another process's write: reading the aggregate again would apply this same event
+            # after the ones already applied (the library checks that it is the next version).
+            self._to_event(notification).mutate(cached)
+        except Exception:  # noqa: BLE001 - whatever it was, a fresh read will do instead
+            del self._aggregates[aggregate_id]
 
     def get(self, aggregate_id: UUID) -> LedgerAggregate | None:
         aggregate = self._aggregates.get(aggregate_id)

@@ -332,14 +332,23 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row["version"] is None else int(row["version"])
 
-    def changed_since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
+    def changed_since(self, position: int, limit: int) -> list[Notification]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT rowid, originator_id, originator_version FROM stored_events "
-                "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                "FROM stored_events WHERE rowid > ? ORDER BY rowid LIMIT ?",
                 (position, limit),
             )
-            return [(row[0], UUID(row[1]), row[2]) for row in c.fetchall()]
+            return [
+                Notification(
+                    id=row[0],
+                    originator_id=UUID(row[1]),
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=bytes(row[4]),
+                )
+                for row in c.fetchall()
+            ]
 
     def recorded_events(
         self, aggregate_ids: Collection[UUID], after: int, up_to: int, limit: int
@@ -388,8 +397,8 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         ).format(schema)
         events = Identifier(self.events_table_name)
         self._select_changed = SQL(
-            "SELECT notification_id, originator_id, originator_version FROM {}.{} "
-            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(schema, events)
         self._select_version_at = SQL(
             "SELECT max(originator_version) AS version FROM {}.{} "
@@ -542,10 +551,16 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             curs.execute(self._select_recorded, (list(aggregate_ids), after, up_to, limit))
             return [_recorded(row) for row in curs.fetchall()]
 
-    def changed_since(self, position: int, limit: int) -> list[tuple[int, UUID, int]]:
+    def changed_since(self, position: int, limit: int) -> list[Notification]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_changed, (position, limit), prepare=True)
             return [
-                (row["notification_id"], row["originator_id"], row["originator_version"])
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
                 for row in curs.fetchall()
             ]
