@@ -275,3 +275,16 @@ def issue_notice(ledger: Trustledger, contract: ServiceContract) -> UUID:
         lambda _: notice_on(contract), actor=council_of(contract), write=Write()
     ).value
     return issued
+
+
+@pytest.mark.parametrize("fraction", ["0", "1.5", "-0.1"])
+def test_generate_refuses_a_fraction_outside_0_to_1(
+    fraction: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(api.cli, "configure_logging", lambda: None)
+
+    with pytest.raises(SystemExit) as refused:
+        api.cli.main(["generate", "--national", "--fraction", fraction])
+
+    assert refused.value.code == 2
+    assert f"a fraction is above 0 and at most 1, not {float(fraction)}" in capsys.readouterr().err
