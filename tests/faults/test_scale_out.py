@@ -243,3 +243,37 @@ def _says(worker: ProjectionWorkers, event: str, view: str) -> bool:
             if entry.get("event") == event and entry.get("view") == view:
                 return True
     return False
+
+
+def test_32_writers_at_once_on_one_contract_each_land_once_or_are_refused(scaled: Scaled) -> None:
+    # Given a live contract, read once by everyone
+    contract = signed_contract(scaled)
+    read_version = f'"{contract["version"]}"'
+
+    # When 32 clients, half on each API, report at the same instant:
+    # those with If-Match all name the version read, the others name none
+    def report(index: int) -> Callable[[], httpx.Response]:
+        return lambda: scaled.provider[index % 2].report_financial_position(
+            contract["id"],
+            read_version if index % 4 < 2 else None,
+            financial_year="2018-19",
+            period="Q3",
+            forecast_outturn=7_000_000_000 + index,
+            commentary=f"writer {index}",
+        )
+
+    attempts = [report(index) for index in range(32)]
+    answers = race(attempts)
+
+    # Then each either landed or was refused with 409 or 412 (a stale If-Match)
+    assert {a.status_code for a in answers} <= {200, 409, 412}
+    landed = [i for i, a in enumerate(answers) if a.status_code == 200]
+    with_if_match = [i for i in range(32) if i % 4 < 2]
+    assert len(set(landed) & set(with_if_match)) <= 1, "two writers acted on the same version"
+    # And what landed is in the ledger once each, and nothing else is
+    final = scaled.commissioner[0].contract(contract["id"]).json()
+    assert final["version"] == contract["version"] + len(landed)
+    assert sorted(p["forecast_outturn"] for p in final["financial_positions"]) == [
+        7_000_000_000 + i for i in landed
+    ]
+    assert len({answers[i].headers["ETag"] for i in landed}) == len(landed)
