@@ -129,6 +129,10 @@ class Batch:
         self.repository = repository
         self.cache = cache
         self.aggregates: dict[UUID, LedgerAggregate] = {}
+        # Read and not found by this batch: a command starting one (a KPI's first return starts
+        # its series) need not ask again; were another process to start it meanwhile, the
+        # store's optimistic concurrency refuses the batch and each command is retried alone.
+        self._absent: set[UUID] = set()
 
     def load(self, aggregate_id: UUID) -> Any:
         """The aggregate as last committed (cached or read), or None if the ledger has none."""
@@ -139,14 +143,15 @@ class Batch:
         try:
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
+            self._absent.add(aggregate_id)
             return None
 
     def exists(self, aggregate_id: UUID) -> bool:
-        return (
-            aggregate_id in self.aggregates
-            or (self.cache is not None and aggregate_id in self.cache)
-            or aggregate_id in self.repository
-        )
+        if aggregate_id in self.aggregates or (
+            self.cache is not None and aggregate_id in self.cache
+        ):
+            return True
+        return aggregate_id not in self._absent and aggregate_id in self.repository
 
     def drop(self, aggregate_id: UUID) -> None:
         """Leave out of this batch an aggregate only a refused command touched."""
