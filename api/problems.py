@@ -121,6 +121,7 @@ _MEANING = {
     409: "The ledger's state refuses the command",
     412: "If-Match names a version that is no longer the latest: nothing was written",
     413: "The body is over the service's limit",
+    415: "The body's media type is not one the route takes (XML never is)",
     422: "A value is missing or invalid, or the command breaks one of its own rules",
     428: "If-Match is required: name the version you read",
     429: "Too many failed sign-ins: wait as Retry-After says",
@@ -173,7 +174,8 @@ def _refusals(route: RouteContext) -> set[int]:
     found = {503}  # any route may find the ledger unreachable
     dependant: Dependant = route.dependant
     if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
-        found |= {400, 413, 422}  # 400: a body that is not JSON, or a form that is no form
+        # 400: a body that is not JSON, or a form that is no form; 415: XML, refused unread
+        found |= {400, 413, 415, 422}
     for dependency in [dependant, *_dependencies(dependant)]:
         if dependency.path_params:
             found.add(404)
