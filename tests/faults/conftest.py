@@ -104,7 +104,8 @@ class Api(Process):
         self.url = f"http://127.0.0.1:{free_port()}"
         port = self.url.rsplit(":", 1)[1]
         super().__init__(log, environment(settings), "serve", "--port", port)
-        eventually(self._serving, f"the API on {self.url} to serve")
+        # Importing the service takes seconds, and more on a machine busy with other tests.
+        eventually(self._serving, f"the API on {self.url} to serve", within=2 * PATIENCE)
 
     def _serving(self) -> bool:
         if not self.alive():
