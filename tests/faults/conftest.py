@@ -98,12 +98,14 @@ class Process:
 
 
 class Api(Process):
-    """`trustledger serve` on a free port, waited for until it answers."""
+    """`trustledger serve` on a free port."""
 
     def __init__(self, log: Path, settings: Settings) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         port = self.url.rsplit(":", 1)[1]
         super().__init__(log, environment(settings), "serve", "--port", port)
+
+    def wait_until_serving(self) -> None:
         # Importing the service takes seconds, and more on a machine busy with other tests.
         eventually(self._serving, f"the API on {self.url} to serve", within=2 * PATIENCE)
 
@@ -132,9 +134,16 @@ class Ledger:
     processes: list[Process]
 
     def api(self, name: str = "api") -> Api:
-        api = Api(self.tmp / f"{name}.log", self.settings)
-        self.processes.append(api)
+        [api] = self.apis(name)
         return api
+
+    def apis(self, *names: str) -> list[Api]:
+        """API processes started together, so that their start-ups overlap; once all serve."""
+        apis = [Api(self.tmp / f"{name}.log", self.settings) for name in names]
+        self.processes.extend(apis)
+        for api in apis:
+            api.wait_until_serving()
+        return apis
 
     def workers(self, name: str, *args: str) -> ProjectionWorkers:
         workers = ProjectionWorkers(self.tmp / f"{name}.log", self.settings, *args)

@@ -50,8 +50,8 @@ def on(client: Client, api: Api) -> Client:
 
 @pytest.fixture(scope="module")
 def scaled(shared_postgres: Ledger) -> Scaled:
-    apis = [shared_postgres.api("api-a"), shared_postgres.api("api-b")]
     workers = [shared_postgres.workers("worker-1"), shared_postgres.workers("worker-2")]
+    apis = shared_postgres.apis("api-a", "api-b")
     people = shared_postgres.people(apis[0].url)
     return Scaled(
         apis,
