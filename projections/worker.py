@@ -27,9 +27,10 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,10 @@ class ActiveLock(ABC):
     @abstractmethod
     def release(self) -> None: ...
 
+    def still_held(self) -> bool:
+        """Whether the lock is still ours (asked now and then by the active worker)."""
+        return True
+
     @contextmanager
     def held(self, view: str, stop: threading.Event) -> Iterator[bool]:
         """Wait as standby until the lock is ours (True), or until stopped (False)."""
@@ -130,6 +135,19 @@ class AdvisoryLock(ActiveLock):
         if self._connection is not None:
             self._connection.close()  # ends the session, and with it the lock
             self._connection = None
+
+    def still_held(self) -> bool:
+        # A session that PostgreSQL ended (a restart, a failover, a killed backend) took its
+        # advisory lock with it, and a standby may hold it now: this worker is no longer the
+        # one active worker, though nothing told it so.
+        if self._connection is None or self._connection.closed:
+            return False
+        try:
+            self._connection.execute("SELECT 1")
+        except psycopg.Error:
+            self.release()
+            return False
+        return True
 
 
 class FileLock(ActiveLock):
@@ -269,9 +287,17 @@ class ProjectionWorker:
                 log.info("view rebuilt", view=self.name, version=versions.building, at=rebuilt)
         return moved
 
-    def follow(self, news: News, stop: threading.Event) -> None:
-        """Keep the view in step until stopped."""
+    def follow(
+        self, news: News, stop: threading.Event, still_active: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Keep the view in step until stopped, or until this worker is no longer the active
+        one (asked every `LOCK_POLL_SECONDS`)."""
+        asked = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - asked >= LOCK_POLL_SECONDS:
+                if not still_active():
+                    return
+                asked = time.monotonic()
             try:
                 moved = self.run_once()
             except Exception:
@@ -297,21 +323,31 @@ def run_worker(
     """Run the view's worker until stopped: standby until no other worker holds the view, then
     active."""
     view = VIEWS[name]
-    with active_lock(env, name).held(name, stop) as active:
-        if not active:
-            return
-        log.info("projection worker active", view=name, pid=os.getpid())
-        while not stop.is_set():
-            try:
-                _keep(view, env, stop, batch)
-            except Exception:
-                # The database went away, or refused a connection: hold on to the lock, as no
-                # standby could do better, and try again.
-                log.exception("projection worker failed", view=name)
-                stop.wait(RETRY_SECONDS)
+    lock = active_lock(env, name)
+    while not stop.is_set():
+        with lock.held(name, stop) as active:
+            if not active:
+                return
+            log.info("projection worker active", view=name, pid=os.getpid())
+            while not stop.is_set() and lock.still_held():
+                try:
+                    _keep(view, env, stop, batch, lock.still_held)
+                except Exception:
+                    # The database went away, or refused a connection: hold on to the lock,
+                    # as no standby could do better, and try again.
+                    log.exception("projection worker failed", view=name)
+                    stop.wait(RETRY_SECONDS)
+            if not stop.is_set():
+                log.warning("projection worker lost its lock", view=name, pid=os.getpid())
 
 
-def _keep(view: View, env: Mapping[str, str], stop: threading.Event, batch: int) -> None:
+def _keep(
+    view: View,
+    env: Mapping[str, str],
+    stop: threading.Event,
+    batch: int,
+    still_active: Callable[[], bool],
+) -> None:
     # One thread reads and writes at a time: a pool the API's size would hold idle connections.
     env = {**env, "POSTGRES_POOL_SIZE": "2"} if is_postgres(env) else env
     ledger = Trustledger(dict(env))
@@ -323,7 +359,7 @@ def _keep(view: View, env: Mapping[str, str], stop: threading.Event, batch: int)
     )
     try:
         store.prepare(view.spec)
-        ProjectionWorker(view, ledger, store, batch=batch).follow(news, stop)
+        ProjectionWorker(view, ledger, store, batch=batch).follow(news, stop, still_active)
     finally:
         news.close()
         ledger.close()
