@@ -125,7 +125,9 @@ _MEANING = {
     422: "A value is missing or invalid, or the command breaks one of its own rules",
     428: "If-Match is required: name the version you read",
     429: "Too many failed sign-ins: wait as Retry-After says",
-    503: "The ledger cannot be reached, or a view has not caught up: try again after Retry-After",
+    503: "The ledger cannot be reached, is read-only just now, or a view has not caught up: "
+    "try again after Retry-After",
+    507: "The ledger's storage is full: nothing was recorded, and reads still work",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
@@ -176,6 +178,8 @@ def _refusals(route: RouteContext) -> set[int]:
     if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
         # 400: a body that is not JSON, or a form that is no form; 415: XML, refused unread
         found |= {400, 413, 415, 422}
+    if set(getattr(route.original_route, "methods", ())) & {"POST", "PUT", "PATCH", "DELETE"}:
+        found.add(507)  # a change the store has no room for
     for dependency in [dependant, *_dependencies(dependant)]:
         if dependency.path_params:
             found.add(404)
