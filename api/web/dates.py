@@ -1,4 +1,5 @@
-"""GOV.UK date inputs on the auditor's pages, and the instants a day stands for in UK time.
+"""GOV.UK date inputs, read the one way for every page, and the instants a day stands for in UK
+time.
 
 A day typed by a person is read as the whole of that day in England: "as at 31 March 2022" is
 the ledger at the end of it (23:59:59.999999, UK time), and "changes from 1 March" starts at its
@@ -11,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from api.deps import today
-from api.web.formats import UK
+from api.web.formats import UK, sentence
 
 PARTS = ("day", "month", "year")
 
@@ -76,32 +78,44 @@ class DateInput:
         """The fields as a query string names them, for links that keep the reader's dates."""
         return {f"{self.name}-{part}": getattr(self, part) for part in PARTS}
 
+    @classmethod
+    def shown(cls, values: Mapping[str, Any], name: str) -> DateInput:
+        """The input NAME of a form's `values` to show: as read (with its error) once the form
+        was sent, else the fields as the page filled them in (or blank)."""
+        found = values.get(name)
+        if isinstance(found, DateInput):
+            return found
+        day, month, year = (str(values.get(f"{name}-{part}", "")) for part in PARTS)
+        return cls(name, day, month, year)
 
-def read_date(query: Mapping[str, str], name: str, what: str) -> DateInput:
-    """The date a person typed into the date input NAME; `what` names it in messages, as GOV.UK
-    words them ("Enter the date", "The date must include a month").
 
-    Blank is not an error here: a page decides whether it needs the date."""
-    typed = {part: query.get(f"{name}-{part}", "").strip()[:20] for part in PARTS}
+def read_date(typed_in: Mapping[str, Any], name: str, what: str, *, past_only: bool) -> DateInput:
+    """The date a person typed into the date input NAME of a query or form; `what` names it in
+    messages, as GOV.UK words them ("Enter the date", "The date must include a month").
+
+    `past_only` refuses a day after today: right for "as at" and "changes to", which cannot show
+    what has not happened, wrong for a date something is due. Blank is not an error here: a page
+    decides whether it needs the date."""
+    typed = {part: _text(typed_in.get(f"{name}-{part}")) for part in PARTS}
     entered = DateInput(name, typed["day"], typed["month"], typed["year"])
     if entered.blank:
         return entered
     missing = [part for part in PARTS if not typed[part]]
     if missing:
-        return _wrong(entered, f"{_capital(what)} must include a {' and '.join(missing)}", missing)
+        return _wrong(entered, f"{sentence(what)} must include a {' and '.join(missing)}", missing)
     day_text, month_text, year_text = typed["day"], typed["month"].lower(), typed["year"]
     month = _MONTHS.get(month_text) or (int(month_text) if month_text.isdigit() else None)
     if not day_text.isdigit() or month is None:
         wrong = [p for p, ok in (("day", day_text.isdigit()), ("month", month)) if not ok]
-        return _wrong(entered, f"{_capital(what)} must be a real date", wrong)
+        return _wrong(entered, f"{sentence(what)} must be a real date", wrong)
     if not (year_text.isdigit() and len(year_text) == 4):
         return _wrong(entered, "Year must include 4 numbers", ["year"])
     try:
         value = date(int(year_text), month, int(day_text))
     except ValueError:
-        return _wrong(entered, f"{_capital(what)} must be a real date", list(PARTS))
-    if value > today():
-        return _wrong(entered, f"{_capital(what)} must be today or in the past", list(PARTS))
+        return _wrong(entered, f"{sentence(what)} must be a real date", list(PARTS))
+    if past_only and value > today():
+        return _wrong(entered, f"{sentence(what)} must be today or in the past", list(PARTS))
     return DateInput(name, entered.day, entered.month, entered.year, value)
 
 
@@ -122,5 +136,5 @@ def _wrong(entered: DateInput, error: str, parts: list[str]) -> DateInput:
     )
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _text(value: object) -> str:
+    return value.strip()[:20] if isinstance(value, str) else ""

@@ -22,7 +22,7 @@ from api.routers import contracts as api
 from api.routers import dashboards as dashboard_api
 from api.routers.dashboards import Dashboards
 from api.schemas.contracts import FinancialPositionToReport
-from api.web.business import (
+from api.web.forms import (
     IDEMPOTENCY_FIELD,
     Error,
     Sent,

@@ -1,5 +1,5 @@
 """How figures read on a page: money from integer pence, KPI values in their unit, dates as
-GOV.UK writes them ("1 April 2018")."""
+GOV.UK writes them ("1 April 2018"), and the ledger's words as a page's sentences."""
 
 from __future__ import annotations
 
@@ -73,8 +73,13 @@ def moment(value: datetime) -> str:
 
 def words(value: object) -> str:
     """An enum's value as words: "plan_submitted" → "Plan submitted"."""
-    text = str(getattr(value, "value", value)).replace("_", " ").replace("-", " ")
-    return text[:1].upper() + text[1:]
+    return sentence(str(getattr(value, "value", value)).replace("_", " ").replace("-", " "))
+
+
+def sentence(text: str) -> str:
+    """A refusal's detail, or a phrase, as the start of a page's sentence: capitalised, without
+    a closing full stop, which GOV.UK's error messages do not have."""
+    return text[:1].upper() + text[1:].rstrip(".")
 
 
 _INSPECTIONS = {

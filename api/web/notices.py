@@ -27,14 +27,13 @@ from api.schemas.notices import (
     RemedialActionBody,
     RemedialPlanToSubmit,
 )
-from api.web.business import (
+from api.web.forms import (
     IDEMPOTENCY_FIELD,
     Error,
     Sent,
     Submitted,
     acting,
     caller,
-    day_of,
     done,
     done_message,
     form_key,
@@ -153,16 +152,17 @@ def _notice(
     if not kpi_codes and not clauses:
         errors.append(Error("clauses", "Select a KPI or enter the contract clause not met"))
     remedy = required(sent, "remedy", "Enter the remedy the council requires", errors)
-    issued_on = day_of(sent, "issued_on", "the date the notice is issued", errors)
-    response_due = day_of(sent, "response_due", "the date the remedial plan is due", errors)
+    issued_on = sent.date("issued_on", "the date the notice is issued", errors)
+    response_due = sent.date("response_due", "the date the remedial plan is due", errors)
     if errors:
         return None
     # No errors, so both dates were read.
     assert issued_on is not None
     assert response_due is not None
     if response_due <= issued_on:
-        errors.append(
-            Error("response_due-day", "The plan's due date must be after the date issued")
+        sent.refuse_date(
+            sent.dates["response_due"].refused("The plan's due date must be after the date issued"),
+            errors,
         )
         return None
     try:
@@ -311,6 +311,12 @@ def _plannable(request: Request, visit: Visit, ledger: Trustledger, notice_id: U
     )
 
 
+def _decidable(request: Request, visit: Visit, ledger: Trustledger, notice_id: UUID) -> None:
+    """Refuse (403) a reader who may not decide this notice, before their form is looked at:
+    a form without its key is refused only once the reader is known to be one who may send it."""
+    api.read_notice(notice_id, caller(request, visit, "notice.decide"), ledger, Response())
+
+
 def _plan(sent: Submitted, errors: list[Error]) -> RemedialPlanToSubmit | None:
     summary = required(sent, "summary", "Enter a summary of the plan", errors)
     actions: list[tuple[str, date]] = []
@@ -322,7 +328,7 @@ def _plan(sent: Submitted, errors: list[Error]) -> RemedialPlanToSubmit | None:
             continue
         if not description:
             errors.append(Error(f"{name}-description", f"Enter what action {number} will do"))
-        due = day_of(sent, f"{name}-due", f"the date action {number} is due", errors)
+        due = sent.date(f"{name}-due", f"the date action {number} is due", errors)
         if description and due is not None:
             actions.append((description, due))
     if errors:
@@ -368,6 +374,7 @@ def _plan_form(
 def accept_plan(
     notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
 ) -> Response:
+    _decidable(request, visit, ledger, notice_id)
     try:
         once(
             visit,
@@ -386,10 +393,10 @@ def accept_plan(
 def reject_plan(
     notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
 ) -> Response:
+    _decidable(request, visit, ledger, notice_id)
     errors: list[Error] = []
     reason = required(sent, "plan_reason", "Enter why the plan is not good enough", errors)
     if errors:
-        caller(request, visit, "notice.decide")  # the wrong role hears so before any advice
         return _refused(request, visit, ledger, notice_id, sent, 400, errors)
     body = Reason(reason=reason)
     try:
@@ -410,6 +417,7 @@ def reject_plan(
 def resolve(
     notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
 ) -> Response:
+    _decidable(request, visit, ledger, notice_id)
     try:
         once(
             visit,
@@ -428,13 +436,13 @@ def resolve(
 def escalate(
     notice_id: UUID, request: Request, visit: SignedIn, ledger: Ledger, sent: Sent
 ) -> Response:
+    _decidable(request, visit, ledger, notice_id)
     errors: list[Error] = []
     route = sent.text("route")
     if route not in {r.value for r in EscalationRoute}:
         errors.append(Error("route", "Select where the notice is escalated to"))
     reason = required(sent, "escalation_reason", "Enter why the notice is escalated", errors)
     if errors:
-        caller(request, visit, "notice.decide")
         return _refused(request, visit, ledger, notice_id, sent, 400, errors)
     body = Escalation(route=EscalationRoute(route), reason=reason)
     try:

@@ -34,6 +34,7 @@ from api.schemas.dashboards import KpiBenchmark, attribution
 from api.settings import Settings
 from api.web import audit_log, charts, finances, notices, returns, scrutiny, variations
 from api.web.errors import safe_next
+from api.web.formats import sentence
 from api.web.routing import NegotiatedPageRoute, PageRoute
 from api.web.session import (
     ANONYMOUS_COOKIE,
@@ -117,7 +118,8 @@ async def sign_in(
             elif refused.detail == WRONG_CREDENTIALS:
                 text = "Enter a correct email address and password"
             else:
-                text = _sentence(refused.detail)  # a disabled account, a demo account
+                # A disabled account, a demo account: said as a sentence of its own.
+                text = f"{sentence(refused.detail)}."
             errors.append({"field": "email", "text": text})
         else:
             response = RedirectResponse(goes_to, status_code=303)
@@ -278,10 +280,6 @@ def _demo(request: Request) -> dict[str, Any]:
         "demo_accounts": [(account.email, account.display_name) for account in DEMO_ACCOUNTS],
         "demo_password": DEMO_PASSWORD,
     }
-
-
-def _sentence(detail: str) -> str:
-    return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
 
 
 router.include_router(pages)

@@ -4,29 +4,25 @@ return's own page, where the council queries or accepts it and the trust answers
 Every page asks what the API asks before anything is rendered: `require_role` for the action,
 then the organisation rule through the routers' own `readable`; every write is the API's own
 handler (`api.routers.kpis`), so the organisation rule is judged again in the unit of work that
-runs the command. Each form carries the session's CSRF token and an idempotency key made when it
-was rendered, so that a form sent twice (a double click, a resend after a lost reply) is stored
-once. After a write the browser is sent to the return's page (Post/Redirect/Get), which says
-what was done in a success banner.
+runs the command. The forms are read, kept from being stored twice and answered with a success
+banner as every page's are (`api.web.forms`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
-from uuid import UUID, uuid4
+from uuid import UUID
 
-import anyio.to_thread
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 
-from api.deps import Acting, Caller, Ledger, today
+from api.deps import Caller, Ledger, today
 from api.policy import Principal, require_access, require_role
 from api.problems import Problem
 from api.routers import kpis as kpi_api
@@ -34,13 +30,30 @@ from api.routers.contracts import parties, readable
 from api.routers.dashboards import Dashboards, visible_contracts
 from api.schemas.kpis import Answer, Question, Restatement, ReturnEvent, ReturnToSubmit
 from api.web import formats
+from api.web.formats import sentence
+from api.web.forms import (
+    IDEMPOTENCY_FIELD,
+    Error,
+    Sent,
+    Submitted,
+    acting,
+    caller,
+    done,
+    done_message,
+    form_key,
+    invalid,
+    once,
+    required,
+    shown,
+    within,
+)
+from api.web.people import People
 from api.web.routing import PageRoute
-from api.web.scrutiny import People, Who, caller_of
-from api.web.session import CSRF_FIELD, SignedIn, Visit, check_csrf, principal
+from api.web.session import SignedIn, Visit, principal
 from api.web.templating import render
-from domain import errors
+from domain import errors as domain_errors
 from domain.actor import Role
-from domain.application import Trustledger, Write
+from domain.application import Trustledger
 from domain.indicator_series import IndicatorSeries, KpiReturn
 from domain.indicator_series import Query as KpiQuery
 from domain.indicators import Indicator, Suppression
@@ -50,22 +63,8 @@ from projections.dashboard import KpiLine
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-IDEMPOTENCY_FIELD = "idempotency_key"
-# The API's Idempotency-Key and the pages' keys share one table per account: a prefix keeps
-# them apart.
-_KEY_PREFIX = "web:"
-# The longest text a form takes, as the API's bodies bound them.
+# The longest commentary a return takes, as the API's body bounds it.
 COMMENTARY_LIMIT = 4000
-TEXT_LIMIT = 5000
-
-# What the success banner says after each write; the redirect names the outcome, never the text.
-OUTCOMES = {
-    "submitted": "Return submitted",
-    "restated": "Return restated",
-    "queried": "Query sent to the trust",
-    "answered": "Answer sent to the council",
-    "accepted": "Return accepted",
-}
 
 ContractId = Annotated[UUID, Path()]
 IndicatorCode = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
@@ -116,7 +115,7 @@ class ReturnAddress:
         """The KPI's series and this period's return in it, as the ledger has them now."""
         try:
             series = ledger.get(self.series_id, IndicatorSeries)
-        except errors.NotFound:
+        except domain_errors.NotFound:
             return None, None
         return series, series.returns.get(self.period.label)
 
@@ -134,13 +133,13 @@ def _address(
     contract = readable(ledger, caller, contract_id)
     kpi = contract.kpi_schedule.get(code)
     if kpi is None:
-        raise errors.NotFound(f"{code} is not on this contract's KPI schedule")
+        raise domain_errors.NotFound(f"{code} is not on this contract's KPI schedule")
     try:
         period = ReportingPeriod.parse(label)
-    except errors.InvalidPeriod as error:
-        raise errors.NotFound(error.detail) from None
+    except domain_errors.InvalidPeriod as error:
+        raise domain_errors.NotFound(error.detail) from None
     if period not in reporting_periods(kpi.frequency, contract.term.starts, contract.ends_on):
-        raise errors.NotFound(
+        raise domain_errors.NotFound(
             f"{label} is not one of {kpi.reference}'s {kpi.frequency} periods within the term"
         )
     return ReturnAddress(contract, kpi, period)
@@ -149,63 +148,15 @@ def _address(
 # -- forms ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Form:
-    """What a form page shows: what was typed (kept when it is refused), its errors, and the
-    idempotency key it carries."""
-
-    typed: dict[str, str]
-    errors: list[dict[str, str]]
-    key: str
-
-    @classmethod
-    def fresh(cls) -> Form:
-        return cls({}, [], uuid4().hex)
-
-    def refuse(self, field: str, text: str) -> None:
-        self.errors.append({"field": field, "text": text})
-
-
-async def _posted(request: Request, visit: Visit) -> Form:
-    """The form as sent, once its CSRF token is seen to be this session's."""
-    sent = await request.form()
-    check_csrf(visit, sent.get(CSRF_FIELD))
-    typed = {name: value for name, value in sent.items() if isinstance(value, str)}
-    key = typed.pop(IDEMPOTENCY_FIELD, "")
-    typed.pop(CSRF_FIELD, None)
-    try:
-        UUID(hex=key)
-    except ValueError:
-        raise Problem(
-            400,
-            "Bad request",
-            "this form is missing the key that keeps it from being saved twice: go back, reload "
-            "the page and try again",
-        ) from None
-    return Form(typed, [], key)
-
-
-def _acting(request: Request, reader: Principal, action: str, form: Form) -> Acting:
-    """What the API's command handler for `action` takes, for this form: the caller (refused by
-    role here), the ledger, and a write under the form's key, fingerprinted by what it says."""
-    said = "\n".join(f"{name}={form.typed[name]}" for name in sorted(form.typed))
-    fingerprint = hashlib.sha256(
-        f"{request.method} {request.url.path}\n{said}".encode()
-    ).hexdigest()
-    write = Write(idempotency_key=_KEY_PREFIX + form.key, fingerprint=fingerprint)
-    ledger: Trustledger = request.app.state.ledger
-    return Acting(caller_of(request, reader, action), ledger, write, Response())
-
-
-def _value(form: Form, indicator: Indicator) -> dict[str, Any]:
+def _value(sent: Submitted, indicator: Indicator, errors: list[Error]) -> dict[str, Any]:
     """The value and counts typed, as the API's bodies take them; what cannot be read is named
     on the form."""
     said: dict[str, Any] = {}
-    text = form.typed.get("value", "").strip()
+    text = sent.text("value")
     *most, last = (code.value for code in Suppression)
     codes = f"{', '.join(most)} or {last}"
     if not text:
-        form.refuse("value", "Enter the value")
+        errors.append(Error("value", "Enter the value"))
     elif text.lower() in {code.value for code in Suppression}:
         said["value"] = Suppression(text.lower())
     else:
@@ -214,21 +165,23 @@ def _value(form: Form, indicator: Indicator) -> dict[str, Any]:
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
-            form.refuse(
-                "value",
-                f"Enter the value as a number, like 22.7, or a suppression code ({codes})",
+            errors.append(
+                Error(
+                    "value",
+                    f"Enter the value as a number, like 22.7, or a suppression code ({codes})",
+                )
             )
         else:
             said["value"] = number
     if indicator.has_fraction:
         for field in ("numerator", "denominator"):
-            count = form.typed.get(field, "").strip().replace(",", "")
+            count = sent.text(field).replace(",", "")
             if not count:
                 said[field] = None
             elif count.isdigit():
                 said[field] = int(count)
             else:
-                form.refuse(field, f"Enter the {field} as a whole number, like 844")
+                errors.append(Error(field, f"Enter the {field} as a whole number, like 844"))
     return said
 
 
@@ -256,65 +209,47 @@ def value_hint(indicator: Indicator) -> str:
     )
 
 
-def _text(form: Form, field: str, missing: str, limit: int, *, required: bool = True) -> str:
-    text = form.typed.get(field, "").strip()
-    if required and not text:
-        form.refuse(field, missing)
-    elif len(text) > limit:
-        named = _sentence(missing.removeprefix("Enter "))
-        form.refuse(field, f"{named} must be {limit:,} characters or fewer")
-    return text
-
-
 B = TypeVar("B", bound=BaseModel)
 
 
-def _body(form: Form, schema: type[B], said: Mapping[str, Any]) -> B | None:
+def _body(schema: type[B], said: Mapping[str, Any], errors: list[Error]) -> B | None:
     """The API's body for what the form said, or None with the form's errors filled in."""
-    if form.errors:
+    if errors:
         return None
     try:
         return schema.model_validate(dict(said))
-    except ValidationError as invalid:
-        for problem in invalid.errors():
-            field = str(problem["loc"][0]) if problem["loc"] else "value"
-            form.refuse(field, _sentence(problem["msg"]))
+    except ValidationError as error:
+        errors.extend(invalid(error, {name: name for name in said}))
         return None
 
 
 # Which field a refusal by the domain is about, on the forms that can meet it; any other refusal
 # is not the typist's to fix there, and is shown as an error page.
-_FIELD_OF: dict[type[errors.DomainError], str] = {
-    errors.InvalidValue: "value",
-    errors.ValueDisagreesWithCounts: "value",
-    errors.RestatementChangesNothing: "value",
-    errors.InvalidFraction: "numerator",
-    errors.MissingReason: "reason",
+_FIELD_OF: dict[type[domain_errors.DomainError], str] = {
+    domain_errors.InvalidValue: "value",
+    domain_errors.ValueDisagreesWithCounts: "value",
+    domain_errors.RestatementChangesNothing: "value",
+    domain_errors.InvalidFraction: "numerator",
+    domain_errors.MissingReason: "reason",
 }
 
 
-def _attempt(form: Form, run: Callable[[], object], field: str | None = None) -> bool:
+def _attempt(
+    visit: Visit, sent: Submitted, run: Callable[[], object], errors: list[Error], field: str = ""
+) -> bool:
     """Run a write, saying whether it was made; a refusal of what was typed becomes the form's
-    error, anything else an error page."""
+    error (on `field` if it is a missing detail), anything else an error page."""
     try:
-        run()
+        once(visit, sent, run)
         return True
-    except errors.DomainError as refused:
+    except domain_errors.DomainError as refused:
         named = next((f for cls, f in _FIELD_OF.items() if isinstance(refused, cls)), None)
-        if isinstance(refused, errors.MissingDetail) and field is not None:
+        if isinstance(refused, domain_errors.MissingDetail) and field:
             named = field
         if named is None:
             raise
-        form.refuse(named, _sentence(refused.detail))
+        errors.append(Error(named, sentence(refused.detail)))
         return False
-
-
-def _done(address: ReturnAddress, outcome: str) -> Response:
-    return RedirectResponse(f"{address.path}?done={outcome}", status_code=303)
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 # -- what is due ----------------------------------------------------------------------------------
@@ -424,7 +359,7 @@ def _asked(
     series holds what they ask."""
     try:
         series = ledger.get(IndicatorSeries.id_for(contract_id, kpi.code), IndicatorSeries)
-    except errors.NotFound:
+    except domain_errors.NotFound:
         return []
     found: list[AskedLine] = []
     for label, made in series.returns.items():
@@ -464,23 +399,11 @@ def return_page(
     contract_id: ContractId,
     indicator_code: IndicatorCode,
     period: PeriodLabel,
-    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     reading = principal(visit)
     address = _address(
-        ledger, caller_of(request, reading, "kpi.read"), contract_id, indicator_code, period
+        ledger, caller(request, visit, "kpi.read"), contract_id, indicator_code, period
     )
-    return _return_page(request, visit, ledger, address, done)
-
-
-def _return_page(
-    request: Request,
-    visit: Visit,
-    ledger: Trustledger,
-    address: ReturnAddress,
-    done: str | None = None,
-) -> Response:
-    reading = principal(visit)
     contract = address.contract
     series, made = address.made(ledger)
     steps: list[Step] = []
@@ -489,14 +412,14 @@ def _return_page(
         steps = [
             Step(
                 ReturnEvent.of(recorded),
-                _named(people.of(recorded.event.actor)),
+                people.of(recorded.event.actor).signature,
                 formats.moment(recorded.recorded_at),
             )
             for recorded in ledger.return_history(series.id, address.period, None)
         ]
     day = today()
     ended = address.period.ends < day
-    return render(
+    page = render(
         request,
         visit,
         "return_page.html",
@@ -511,7 +434,7 @@ def _return_page(
         due_on=made.due_on if made else address.due_on,
         overdue=made is None and address.due_on < day,
         period_ended=ended,
-        banner=OUTCOMES.get(done or ""),
+        banner=done_message(request),
         may_submit=made is None and ended and may_on(reading, "kpi.submit_return", contract),
         may_query=made is not None and may_on(reading, "kpi.query", contract),
         may_accept=made is not None
@@ -520,18 +443,45 @@ def _return_page(
         and may_on(reading, "kpi.accept", contract),
         may_answer=made is not None and may_on(reading, "kpi.answer", contract),
         may_restate=made is not None and may_on(reading, "kpi.restate", contract),
-        accept_key=Form.fresh().key,
+        accept_key=form_key(),
     )
-
-
-def _named(who: Who) -> str:
-    return f"{who.person}, {who.organisation}"
+    return shown(request, page)
 
 
 def _nav(reader: Principal) -> str:
     # The trust's returns are its own work, under "Returns due"; for others a return is part of
     # a contract in the portfolio.
     return "returns" if reader.role is Role.PROVIDER else "portfolio"
+
+
+def _form(
+    request: Request,
+    visit: Visit,
+    template: str,
+    title: str,
+    address: ReturnAddress,
+    values: dict[str, Any],
+    errors: list[Error],
+    **context: Any,
+) -> Response:
+    """A form about one return: as first shown, or again with what was refused (400)."""
+    return render(
+        request,
+        visit,
+        template,
+        title,
+        status_code=400 if errors else 200,
+        nav=_nav(principal(visit)),
+        errors=errors,
+        address=address,
+        kpi=address.kpi,
+        values=values,
+        **context,
+    )
+
+
+def _fresh() -> dict[str, Any]:
+    return {IDEMPOTENCY_FIELD: form_key()}
 
 
 # -- submitting -----------------------------------------------------------------------------------
@@ -550,7 +500,7 @@ def submit_page(
 ) -> Response:
     address = _address(
         ledger,
-        caller_of(request, principal(visit), "kpi.submit_return"),
+        caller(request, visit, "kpi.submit_return"),
         contract_id,
         indicator_code,
         period,
@@ -559,23 +509,24 @@ def submit_page(
     if made is not None:
         # Made already (perhaps by a colleague): its page says so and offers restating it.
         return RedirectResponse(address.path, status_code=303)
-    return _submit_form(request, visit, address, Form.fresh())
+    return _submit_form(request, visit, address, _fresh(), [])
 
 
 def _submit_form(
-    request: Request, visit: Visit, address: ReturnAddress, form: Form, status: int = 200
+    request: Request,
+    visit: Visit,
+    address: ReturnAddress,
+    values: dict[str, Any],
+    errors: list[Error],
 ) -> Response:
-    return render(
+    return _form(
         request,
         visit,
         "return_submit.html",
         f"Submit the {address.kpi.reference} return for {address.period.label}",
-        status_code=status,
-        nav=_nav(principal(visit)),
-        errors=form.errors,
-        address=address,
-        kpi=address.kpi,
-        form=form,
+        address,
+        values,
+        errors,
         value_hint=value_hint(address.kpi.indicator),
         due_on=address.due_on,
         overdue=address.due_on < today(),
@@ -583,35 +534,38 @@ def _submit_form(
 
 
 @router.post(_SUBMIT)
-async def submit(
+def submit(
     request: Request,
     visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
     contract_id: ContractId,
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    form = await _posted(request, visit)
-    acting = _acting(request, principal(visit), "kpi.submit_return", form)
-
-    def run() -> Response:
-        address = _address(acting.ledger, acting.caller, contract_id, indicator_code, period)
-        said = _value(form, address.kpi.indicator)
-        commentary = _text(
-            form, "commentary", "Enter the commentary", COMMENTARY_LIMIT, required=False
-        )
-        body = _body(
-            form,
-            ReturnToSubmit,
-            {"period": address.period.label, **said, "commentary": commentary},
-        )
-        if body is not None and _attempt(
-            form,
-            lambda: kpi_api.submit_return(address.contract.id, address.kpi.code, body, acting),
-        ):
-            return _done(address, "submitted")
-        return _submit_form(request, visit, address, form, 400)
-
-    return await anyio.to_thread.run_sync(run)
+    action = "kpi.submit_return"
+    address = _address(ledger, caller(request, visit, action), contract_id, indicator_code, period)
+    errors: list[Error] = []
+    said = _value(sent, address.kpi.indicator, errors)
+    commentary = within(
+        sent.text("commentary"), "commentary", "Enter the commentary", errors, COMMENTARY_LIMIT
+    )
+    body = _body(
+        ReturnToSubmit, {"period": address.period.label, **said, "commentary": commentary}, errors
+    )
+    if body is not None and _attempt(
+        visit,
+        sent,
+        lambda: kpi_api.submit_return(
+            address.contract.id,
+            address.kpi.code,
+            body,
+            acting(request, visit, ledger, action, sent, body),
+        ),
+        errors,
+    ):
+        return done(request, address.path, "return-submitted")
+    return _submit_form(request, visit, address, sent.kept(), errors)
 
 
 # -- restating ------------------------------------------------------------------------------------
@@ -622,7 +576,7 @@ _RESTATE = "/contracts/{contract_id}/returns/{indicator_code}/{period}/restate"
 def _made(ledger: Trustledger, address: ReturnAddress) -> KpiReturn:
     _, made = address.made(ledger)
     if made is None:
-        raise errors.NotFound(
+        raise domain_errors.NotFound(
             f"no return for {address.period.label} has been submitted for {address.kpi.reference}"
         )
     return made
@@ -637,9 +591,9 @@ def restate_page(
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    caller = caller_of(request, principal(visit), "kpi.restate")
-    address = _address(ledger, caller, contract_id, indicator_code, period)
-    return _restate_form(request, visit, address, _made(ledger, address), Form.fresh())
+    reading = caller(request, visit, "kpi.restate")
+    address = _address(ledger, reading, contract_id, indicator_code, period)
+    return _restate_form(request, visit, address, _made(ledger, address), _fresh(), [])
 
 
 def _restate_form(
@@ -647,52 +601,53 @@ def _restate_form(
     visit: Visit,
     address: ReturnAddress,
     made: KpiReturn,
-    form: Form,
-    status: int = 200,
+    values: dict[str, Any],
+    errors: list[Error],
 ) -> Response:
-    return render(
+    return _form(
         request,
         visit,
         "return_restate.html",
         f"Restate the {address.kpi.reference} return for {address.period.label}",
-        status_code=status,
-        nav=_nav(principal(visit)),
-        errors=form.errors,
-        address=address,
-        kpi=address.kpi,
+        address,
+        values,
+        errors,
         made=made,
-        form=form,
         value_hint=value_hint(address.kpi.indicator),
     )
 
 
 @router.post(_RESTATE)
-async def restate(
+def restate(
     request: Request,
     visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
     contract_id: ContractId,
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    form = await _posted(request, visit)
-    acting = _acting(request, principal(visit), "kpi.restate", form)
-
-    def run() -> Response:
-        address = _address(acting.ledger, acting.caller, contract_id, indicator_code, period)
-        made = _made(acting.ledger, address)
-        said = _value(form, address.kpi.indicator)
-        reason = _text(form, "reason", "Enter the reason for restating the return", TEXT_LIMIT)
-        body = _body(form, Restatement, {**said, "reason": reason})
-        if body is not None and _attempt(
-            form,
-            lambda: kpi_api.restate_return(
-                address.contract.id, address.kpi.code, address.period.label, body, acting
-            ),
-        ):
-            return _done(address, "restated")
-        return _restate_form(request, visit, address, made, form, 400)
-
-    return await anyio.to_thread.run_sync(run)
+    action = "kpi.restate"
+    address = _address(ledger, caller(request, visit, action), contract_id, indicator_code, period)
+    made = _made(ledger, address)
+    errors: list[Error] = []
+    said = _value(sent, address.kpi.indicator, errors)
+    reason = required(sent, "reason", "Enter the reason for restating the return", errors)
+    body = _body(Restatement, {**said, "reason": reason}, errors)
+    if body is not None and _attempt(
+        visit,
+        sent,
+        lambda: kpi_api.restate_return(
+            address.contract.id,
+            address.kpi.code,
+            address.period.label,
+            body,
+            acting(request, visit, ledger, action, sent, body),
+        ),
+        errors,
+    ):
+        return done(request, address.path, "return-restated")
+    return _restate_form(request, visit, address, made, sent.kept(), errors)
 
 
 # -- querying and answering -----------------------------------------------------------------------
@@ -710,9 +665,9 @@ def query_page(
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    caller = caller_of(request, principal(visit), "kpi.query")
-    address = _address(ledger, caller, contract_id, indicator_code, period)
-    return _query_form(request, visit, address, _made(ledger, address), Form.fresh())
+    reading = caller(request, visit, "kpi.query")
+    address = _address(ledger, reading, contract_id, indicator_code, period)
+    return _query_form(request, visit, address, _made(ledger, address), _fresh(), [])
 
 
 def _query_form(
@@ -720,64 +675,65 @@ def _query_form(
     visit: Visit,
     address: ReturnAddress,
     made: KpiReturn,
-    form: Form,
-    status: int = 200,
+    values: dict[str, Any],
+    errors: list[Error],
 ) -> Response:
-    return render(
+    return _form(
         request,
         visit,
         "return_query.html",
         f"Query the {address.kpi.reference} return for {address.period.label}",
-        status_code=status,
-        nav=_nav(principal(visit)),
-        errors=form.errors,
-        address=address,
-        kpi=address.kpi,
+        address,
+        values,
+        errors,
         made=made,
-        form=form,
     )
 
 
 @router.post(_QUERY)
-async def query(
+def query(
     request: Request,
     visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
     contract_id: ContractId,
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    form = await _posted(request, visit)
-    acting = _acting(request, principal(visit), "kpi.query", form)
-
-    def run() -> Response:
-        address = _address(acting.ledger, acting.caller, contract_id, indicator_code, period)
-        made = _made(acting.ledger, address)
-        question = _text(form, "question", "Enter your question", TEXT_LIMIT)
-        body = _body(form, Question, {"question": question})
-        if body is not None and _attempt(
-            form,
-            lambda: kpi_api.query_return(
-                address.contract.id, address.kpi.code, address.period.label, body, acting
-            ),
-            "question",
-        ):
-            return _done(address, "queried")
-        return _query_form(request, visit, address, made, form, 400)
-
-    return await anyio.to_thread.run_sync(run)
+    action = "kpi.query"
+    address = _address(ledger, caller(request, visit, action), contract_id, indicator_code, period)
+    made = _made(ledger, address)
+    errors: list[Error] = []
+    question = required(sent, "question", "Enter your question", errors)
+    body = _body(Question, {"question": question}, errors)
+    if body is not None and _attempt(
+        visit,
+        sent,
+        lambda: kpi_api.query_return(
+            address.contract.id,
+            address.kpi.code,
+            address.period.label,
+            body,
+            acting(request, visit, ledger, action, sent, body),
+        ),
+        errors,
+        "question",
+    ):
+        return done(request, address.path, "return-queried")
+    return _query_form(request, visit, address, made, sent.kept(), errors)
 
 
 def _query(made: KpiReturn, query_id: UUID) -> KpiQuery:
     found = next((q for q in made.queries if q.query_id == query_id), None)
     if found is None:
-        raise errors.NotFound(f"no query {query_id} on the return for {made.period.label}")
+        raise domain_errors.NotFound(f"no query {query_id} on the return for {made.period.label}")
     return found
 
 
 def _open_query(made: KpiReturn, query_id: UUID) -> KpiQuery:
     found = _query(made, query_id)
     if not found.is_open:
-        raise errors.QueryAlreadyAnswered(
+        raise domain_errors.QueryAlreadyAnswered(
             f"the query was answered on {formats.day(found.answered_at)}: there is nothing "
             "more to answer"
         )
@@ -794,11 +750,11 @@ def answer_page(
     period: PeriodLabel,
     query_id: UUID,
 ) -> Response:
-    caller = caller_of(request, principal(visit), "kpi.answer")
-    address = _address(ledger, caller, contract_id, indicator_code, period)
+    reading = caller(request, visit, "kpi.answer")
+    address = _address(ledger, reading, contract_id, indicator_code, period)
     made = _made(ledger, address)
     asked = _open_query(made, query_id)
-    return _answer_form(request, visit, address, made, asked, Form.fresh())
+    return _answer_form(request, visit, address, made, asked, _fresh(), [])
 
 
 def _answer_form(
@@ -807,84 +763,87 @@ def _answer_form(
     address: ReturnAddress,
     made: KpiReturn,
     asked: KpiQuery,
-    form: Form,
-    status: int = 200,
+    values: dict[str, Any],
+    errors: list[Error],
 ) -> Response:
-    return render(
+    return _form(
         request,
         visit,
         "return_answer.html",
         f"Answer the query on the {address.kpi.reference} return for {address.period.label}",
-        status_code=status,
-        nav=_nav(principal(visit)),
-        errors=form.errors,
-        address=address,
-        kpi=address.kpi,
+        address,
+        values,
+        errors,
         made=made,
         asked=asked,
         asked_at=formats.moment(asked.asked_at),
-        form=form,
     )
 
 
 @router.post(_ANSWER)
-async def answer(
+def answer(
     request: Request,
     visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
     contract_id: ContractId,
     indicator_code: IndicatorCode,
     period: PeriodLabel,
     query_id: UUID,
 ) -> Response:
-    form = await _posted(request, visit)
-    acting = _acting(request, principal(visit), "kpi.answer", form)
-
-    def run() -> Response:
-        address = _address(acting.ledger, acting.caller, contract_id, indicator_code, period)
-        made = _made(acting.ledger, address)
-        # Found, not required open: a form sent twice finds its query answered by the first,
-        # and the ledger answers the second with the first's outcome.
-        asked = _query(made, query_id)
-        text = _text(form, "answer", "Enter your answer", TEXT_LIMIT)
-        body = _body(form, Answer, {"answer": text})
-        if body is not None and _attempt(
-            form,
-            lambda: kpi_api.answer_query(
-                address.contract.id,
-                address.kpi.code,
-                address.period.label,
-                query_id,
-                body,
-                acting,
-            ),
-            "answer",
-        ):
-            return _done(address, "answered")
-        return _answer_form(request, visit, address, made, asked, form, 400)
-
-    return await anyio.to_thread.run_sync(run)
+    action = "kpi.answer"
+    address = _address(ledger, caller(request, visit, action), contract_id, indicator_code, period)
+    made = _made(ledger, address)
+    # Found, not required open: a form sent twice finds its query answered by the first, and
+    # the ledger answers the second with the first's outcome.
+    asked = _query(made, query_id)
+    errors: list[Error] = []
+    text = required(sent, "answer", "Enter your answer", errors)
+    body = _body(Answer, {"answer": text}, errors)
+    if body is not None and _attempt(
+        visit,
+        sent,
+        lambda: kpi_api.answer_query(
+            address.contract.id,
+            address.kpi.code,
+            address.period.label,
+            query_id,
+            body,
+            acting(request, visit, ledger, action, sent, body),
+        ),
+        errors,
+        "answer",
+    ):
+        return done(request, address.path, "return-answered")
+    return _answer_form(request, visit, address, made, asked, sent.kept(), errors)
 
 
 # -- accepting ------------------------------------------------------------------------------------
 
 
 @router.post("/contracts/{contract_id}/returns/{indicator_code}/{period}/accept")
-async def accept(
+def accept(
     request: Request,
     visit: SignedIn,
+    ledger: Ledger,
+    sent: Sent,
     contract_id: ContractId,
     indicator_code: IndicatorCode,
     period: PeriodLabel,
 ) -> Response:
-    form = await _posted(request, visit)
-    acting = _acting(request, principal(visit), "kpi.accept", form)
-
-    def run() -> Response:
-        address = _address(acting.ledger, acting.caller, contract_id, indicator_code, period)
-        _made(acting.ledger, address)
-        # Accepting takes nothing typed: a refusal (an open query, accepted already) is a
-        # page of its own.
-        kpi_api.accept_return(address.contract.id, address.kpi.code, address.period.label, acting)
-        return _done(address, "accepted")
-
-    return await anyio.to_thread.run_sync(run)
+    action = "kpi.accept"
+    address = _address(ledger, caller(request, visit, action), contract_id, indicator_code, period)
+    _made(ledger, address)
+    # Accepting takes nothing typed: a refusal (an open query, accepted already) is a page of
+    # its own.
+    once(
+        visit,
+        sent,
+        lambda: kpi_api.accept_return(
+            address.contract.id,
+            address.kpi.code,
+            address.period.label,
+            acting(request, visit, ledger, action, sent),
+        ),
+    )
+    return done(request, address.path, "return-accepted")

@@ -20,8 +20,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Caller, Ledger, Reading, instant, today
-from api.policy import Principal, require_role
+from api.deps import Ledger, Reading, instant, today
+from api.policy import Principal
 from api.problems import Problem
 from api.routers import contracts as contracts_router
 from api.routers import dashboards as dashboards_router
@@ -30,14 +30,14 @@ from api.routers.dashboards import Activity
 from api.schemas.changes import ChangesView, ChangeView
 from api.web.dates import DateInput, end_of, read_date, start_of
 from api.web.formats import UK, moment
+from api.web.forms import caller
+from api.web.people import People, Who
 from api.web.routing import NegotiatedPageRoute
-from api.web.session import SignedIn, Visit, principal
+from api.web.session import SignedIn, Visit
 from api.web.templating import render
-from domain.account import Account
-from domain.actor import Actor, Role
+from domain.actor import Actor
 from domain.application import AsAt, Trustledger
-from domain.errors import DomainError, NotFound
-from domain.organisation import Organisation
+from domain.errors import DomainError
 from domain.service_contract import ServiceContract
 from projections.activity import ActivityEntry
 from projections.dashboard_view import Dashboard, DashboardReader, dashboard_at
@@ -48,55 +48,6 @@ CHANGES_PAGE_SIZE = 50
 # On paths the API serves too (/contracts/{id}/activity and /changes): a browser gets the page.
 negotiated = APIRouter(route_class=NegotiatedPageRoute, include_in_schema=False)
 
-ROLES = {
-    Role.COMMISSIONER: "Commissioner",
-    Role.PROVIDER: "Trust",
-    Role.AUDITOR: "Auditor",
-    Role.ADMIN: "Administrator",
-    Role.SYSTEM: "Import",
-}
-
-
-# -- who did it -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Who:
-    person: str
-    organisation: str
-    role: str
-
-
-class People:
-    """The names behind the ids an event's actor records, each looked up once per page.
-
-    A contract's readers see who acted on it, as a board paper names them; an id that is not
-    an account or organisation (an import's) is shown as recorded."""
-
-    def __init__(self, ledger: Trustledger) -> None:
-        self.ledger = ledger
-        self._names: dict[tuple[type, str], str] = {}
-
-    def of(self, actor: Actor) -> Who:
-        return Who(
-            person=self._name(Account, actor.user_id),
-            organisation=self._name(Organisation, actor.organisation_id),
-            role=ROLES.get(Role(actor.role), str(actor.role)),
-        )
-
-    def _name(self, kind: type[Account] | type[Organisation], id_text: str) -> str:
-        key = (kind, id_text)
-        if key not in self._names:
-            self._names[key] = self._look_up(kind, id_text)
-        return self._names[key]
-
-    def _look_up(self, kind: type[Account] | type[Organisation], id_text: str) -> str:
-        try:
-            found = self.ledger.get(UUID(id_text), kind)
-        except (ValueError, NotFound):
-            return id_text
-        return found.display_name if isinstance(found, Account) else found.name
-
 
 def kpi_names(contract: ServiceContract) -> dict[str, str]:
     """Each KPI the contract schedules by its reference and title ("A1 Re-referrals ...")."""
@@ -104,12 +55,6 @@ def kpi_names(contract: ServiceContract) -> dict[str, str]:
         code: f"{kpi.reference} {kpi.indicator.title}"
         for code, kpi in contract.kpi_schedule.items()
     }
-
-
-def caller_of(request: Request, reading: Principal, action: str) -> Caller:
-    """The reader as the API's routes see a caller allowed by role to take `action`."""
-    require_role(reading, action)
-    return Caller(reading, action, reading.actor(request.state.request_id))
 
 
 # -- the activity feed ----------------------------------------------------------------------------
@@ -149,9 +94,9 @@ def activity_page(
     reader: Activity,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    caller = caller_of(request, principal(visit), "activity.read")
+    reading = caller(request, visit, "activity.read")
     contract = ledger.get(contract_id, ServiceContract)
-    caller.check(contract.id, parties(contract))
+    reading.check(contract.id, parties(contract))
     found = reader.activity(contract_id, page, ACTIVITY_PAGE_SIZE)
     pages_count = max(1, math.ceil(found.total / ACTIVITY_PAGE_SIZE))
     if page > pages_count:
@@ -205,7 +150,7 @@ def as_at_asked(request: Request, ledger: Trustledger) -> AsAtAsked:
     The end of today has not come yet, and the ledger answers only for instants that have
     passed; so today means now, and the banner says so by giving the instant."""
     query = request.query_params
-    typed = read_date(query, "as-at", "the date")
+    typed = read_date(query, "as-at", "the date", past_only=True)
     if typed.value is not None:
         wanted = min(end_of(typed.value), datetime.now(UTC))
         return AsAtAsked(typed, ledger.as_at(wanted))
@@ -286,11 +231,11 @@ def changes_page(
     ledger: Ledger,
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
-    caller = caller_of(request, principal(visit), "contract.read")
-    contract = contracts_router.readable(ledger, caller, contract_id)
+    reading = caller(request, visit, "contract.read")
+    contract = contracts_router.readable(ledger, reading, contract_id)
     query = request.query_params
-    start = read_date(query, "from", "the start date")
-    end = read_date(query, "to", "the end date")
+    start = read_date(query, "from", "the start date", past_only=True)
+    end = read_date(query, "to", "the end date", past_only=True)
     context: dict[str, Any] = {
         "contract": contract,
         "start": start,

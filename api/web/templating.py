@@ -12,6 +12,7 @@ from starlette.templating import Jinja2Templates
 from api.policy import Principal
 from api.settings import Settings
 from api.web import formats
+from api.web.dates import DateInput
 from api.web.session import CSRF_FIELD, Visit
 from domain.actor import Role
 
@@ -43,7 +44,12 @@ _environment.filters.update(
     words=formats.words,
     inspection=formats.inspection,
 )
-_environment.globals.update(service_name=SERVICE_NAME, rag_tags=RAG_TAGS, csrf_field=CSRF_FIELD)
+_environment.globals.update(
+    service_name=SERVICE_NAME,
+    rag_tags=RAG_TAGS,
+    csrf_field=CSRF_FIELD,
+    date_field=DateInput.shown,
+)
 templates = Jinja2Templates(env=_environment)
 
 # The service navigation: (key, address, label) for each role's own work. Pages name their key as

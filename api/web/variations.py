@@ -21,7 +21,7 @@ from api.problems import Problem
 from api.routers import contracts as api
 from api.schemas.common import Reason
 from api.schemas.contracts import VariationChangesBody, VariationToPropose
-from api.web.business import (
+from api.web.forms import (
     IDEMPOTENCY_FIELD,
     VERSION_FIELD,
     Error,
@@ -29,7 +29,6 @@ from api.web.business import (
     Submitted,
     acting,
     caller,
-    day_of,
     done,
     done_message,
     form_key,
@@ -152,7 +151,7 @@ def _proposal(
             sums = {year: amount}
     term_ends = None
     if any(sent.text(f"{TERM_ENDS}-{part}") for part in ("day", "month", "year")):
-        term_ends = day_of(sent, TERM_ENDS, "the new last day of the contract", errors)
+        term_ends = sent.date(TERM_ENDS, "the new last day of the contract", errors)
     chosen = sent.texts(SCOPE)
     scope = None
     if set(chosen) != {line.value for line in contract.scope}:
@@ -230,6 +229,7 @@ def agree(
     ledger: Ledger,
     sent: Sent,
 ) -> Response:
+    _decidable(request, visit, ledger, contract_id)
     version = sent.text(VERSION_FIELD)
     if not version.isdigit():
         # Consent names the terms read: without the version shown, there is nothing to agree to.
@@ -269,6 +269,7 @@ def reject(
     ledger: Ledger,
     sent: Sent,
 ) -> Response:
+    _decidable(request, visit, ledger, contract_id)
     errors: list[Error] = []
     reason = required(sent, REASON, "Enter why you are rejecting the variation", errors)
     if errors:
@@ -300,6 +301,7 @@ def withdraw(
     ledger: Ledger,
     sent: Sent,
 ) -> Response:
+    _decidable(request, visit, ledger, contract_id)
     try:
         once(
             visit,
@@ -316,6 +318,15 @@ def withdraw(
     return done(request, address(contract_id, variation_id), "variation-withdrawn")
 
 
+def _decidable(
+    request: Request, visit: Visit, ledger: Trustledger, contract_id: UUID
+) -> ServiceContract:
+    """The contract, once the reader is known to be one who may decide its variations: refused
+    (403) before their form is looked at, so that a form without its key is refused only for a
+    reader who may send it."""
+    return api.readable(ledger, caller(request, visit, "contract.decide_variation"), contract_id)
+
+
 def _refused(
     request: Request,
     visit: Visit,
@@ -329,9 +340,7 @@ def _refused(
     """The variation's page again, as it now stands, with what was refused and the reader's
     answers; the version is the one now shown, so that the reader can agree to what they now
     read."""
-    contract = api.readable(
-        ledger, caller(request, visit, "contract.decide_variation"), contract_id
-    )
+    contract = _decidable(request, visit, ledger, contract_id)
     return _variation(
         request, visit, ledger, contract, variation_id, None, errors, status, sent.kept()
     )

@@ -213,7 +213,7 @@ def test_the_trust_submits_a_return_and_its_page_says_so(world: World) -> None:
         {**form_fields(form.text), **SANDWELLS_FIGURE, "commentary": "As published by DfE."},
     )
 
-    assert sent.headers["location"] == return_page(contract) + "?done=submitted"
+    assert sent.headers["location"] == return_page(contract)
     page = followed(trust, sent)
     is_page(page, "A1 Re-referrals within 12 months, 2024-25")
     assert "govuk-notification-banner--success" in page.text

@@ -1,6 +1,5 @@
-"""What the contract business pages (variations, performance notices, financial positions) share:
-reading a submitted form, acting through the API's own handlers, and telling the reader it
-worked after the redirect.
+"""What every page that takes a form shares: reading a submitted form, acting through the API's
+own handlers, and telling the reader it worked after the redirect.
 
 A page acts exactly as the API does: it builds the `Acting` the API's dependency would build
 (`require_role` for the action, the actor, the write's preconditions) and calls the API's
@@ -19,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
@@ -32,7 +31,9 @@ from starlette.datastructures import FormData
 
 from api.deps import Acting, Caller
 from api.policy import require_role
-from api.problems import _DOMAIN_STATUS
+from api.problems import _DOMAIN_STATUS, Problem
+from api.web.dates import DateInput, read_date
+from api.web.formats import sentence
 from api.web.session import CSRF_FIELD, SignedIn, Visit, check_csrf, principal
 from domain.application import Trustledger, Write
 from domain.errors import DomainError, IdempotencyKeyReused, StaleVersion
@@ -41,8 +42,13 @@ R = TypeVar("R")
 
 IDEMPOTENCY_FIELD = "idempotency_key"
 VERSION_FIELD = "version"
+# The longest text a form takes, as the API's bodies bound them.
+TEXT_LIMIT = 5000
 # The success message of the last form sent, for the page it redirected to: a key of DONE, never
-# text from the request, so that no link can make a page claim something happened.
+# text from the request, so that no link can make a page claim something happened. A cookie
+# read once rather than a `?done=` in the address: the address the reader lands on stays the
+# page's own, so reloading it, bookmarking it or sharing it never says again that something
+# was just done.
 DONE_COOKIE = "trustledger_done"
 
 DONE = {
@@ -57,6 +63,11 @@ DONE = {
     "notice-resolved": "Performance notice closed as resolved",
     "notice-escalated": "Performance notice escalated",
     "position-reported": "Financial position reported",
+    "return-submitted": "Return submitted",
+    "return-restated": "Return restated",
+    "return-queried": "Query sent to the trust",
+    "return-answered": "Answer sent to the council",
+    "return-accepted": "Return accepted",
 }
 
 _AMOUNT = re.compile(r"£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
@@ -80,8 +91,10 @@ class Submitted:
     """A form as sent, once its CSRF token has been checked."""
 
     form: FormData
-    # The form's idempotency key; a fresh one if it came without (then there is no twin).
+    # The form's idempotency key, made when the form was rendered ("" if it came without).
     key: str
+    # The date inputs read so far, with their errors, to show again if the form is refused.
+    dates: dict[str, DateInput] = field(default_factory=dict)
 
     def text(self, name: str) -> str:
         value = self.form.get(name, "")
@@ -90,19 +103,38 @@ class Submitted:
     def texts(self, name: str) -> list[str]:
         return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
 
+    def date(self, name: str, what: str, errors: list[Error]) -> date | None:
+        """The GOV.UK date input NAME as a date, or None with an error in GOV.UK's words; `what`
+        completes "Enter ..." (e.g. "the date the remedial plan is due"). A form's dates are
+        when things are due or were done, so a day after today is not refused here."""
+        entered = read_date(self.form, name, what, past_only=False)
+        if entered.blank:
+            entered = entered.refused(f"Enter {what}")
+        self.refuse_date(entered, errors)
+        return entered.value
+
+    def refuse_date(self, entered: DateInput, errors: list[Error]) -> None:
+        """Keep a date input as read, or as refused for a reason beyond its fields."""
+        self.dates[entered.name] = entered
+        errors.extend(Error(found["field"], found["text"]) for found in entered.summary())
+
     def kept(self) -> dict[str, Any]:
         """The values to show again in a form that is refused, as the reader typed them."""
-        return {name: self.text(name) for name in self.form if name != CSRF_FIELD}
+        typed = {name: self.text(name) for name in self.form if name != CSRF_FIELD}
+        return {**typed, **self.dates}
 
 
 async def submitted(request: Request, visit: SignedIn) -> Submitted:
     """The form sent, read here so that its handler can be a plain function (run in a worker
-    thread, as the API's are, rather than holding up every other request while it writes)."""
+    thread, as the API's are, rather than holding up every other request while it writes).
+
+    A form without its key is refused when it would write (`acting`), once the reader is known
+    to be one who may: sent twice, it would be stored twice."""
     form = await request.form()
     check_csrf(visit, form.get(CSRF_FIELD))
     given = form.get(IDEMPOTENCY_FIELD)
     key = given.strip() if isinstance(given, str) else ""
-    return Submitted(form, key if 0 < len(key) <= 100 else form_key())
+    return Submitted(form, key if len(key) <= 100 else "")
 
 
 Sent = Annotated[Submitted, Depends(submitted)]
@@ -148,7 +180,8 @@ def once(visit: Visit, sent: Submitted, command: Callable[[], R]) -> R:
 
 
 def caller(request: Request, visit: Visit, action: str) -> Caller:
-    """What the API's `allowed(action)` would give its handler, for the signed-in reader."""
+    """What the API's `allowed(action)` would give its handler, for the signed-in reader: the
+    one bridge from a page's reader to the API's routes, reads and writes alike."""
     reader = principal(visit)
     require_role(reader, action)
     return Caller(reader, action, reader.actor(request.state.request_id))
@@ -168,12 +201,20 @@ def acting(
     The fingerprint is the command's own content, so that the same form sent twice is known as
     one write and the same key with other answers is refused.
     """
+    allowed = caller(request, visit, action)  # the wrong role hears so before the missing key
+    if not sent.key:
+        raise Problem(
+            400,
+            "Bad request",
+            "this form is missing the key that keeps it from being saved twice: go back, reload "
+            "the page and try again",
+        )
     content = "" if body is None else body.model_dump_json()
     fingerprint = hashlib.sha256(
         f"{request.url.path}\n{expected_version}\n{content}".encode()
     ).hexdigest()
     return Acting(
-        caller=caller(request, visit, action),
+        caller=allowed,
         ledger=ledger,
         write=Write(expected_version, f"web:{sent.key}", fingerprint),
         response=Response(),
@@ -207,35 +248,22 @@ def invalid(error: ValidationError, fields: dict[str, str]) -> list[Error]:
     return found
 
 
-def sentence(detail: str) -> str:
-    return detail[:1].upper() + detail[1:].rstrip(".")
-
-
-def required(sent: Submitted, name: str, message: str, errors: list[Error]) -> str:
+def required(
+    sent: Submitted, name: str, message: str, errors: list[Error], limit: int = TEXT_LIMIT
+) -> str:
+    """A text the form must have: `message` ("Enter ...") says so if it is blank."""
     value = sent.text(name)
     if not value:
         errors.append(Error(name, message))
-    elif len(value) > 5000:
+    return within(value, name, message, errors, limit)
+
+
+def within(value: str, name: str, message: str, errors: list[Error], limit: int) -> str:
+    """A text no longer than the API's body takes, named as `message` ("Enter ...") names it."""
+    if len(value) > limit:
         what = sentence(message.removeprefix("Enter "))
-        errors.append(Error(name, f"{what} must be 5,000 characters or fewer"))
+        errors.append(Error(name, f"{what} must be {limit:,} characters or fewer"))
     return value
-
-
-def day_of(sent: Submitted, name: str, what: str, errors: list[Error]) -> date | None:
-    """A GOV.UK date input's three fields as a date; an error in GOV.UK's words if it is not
-    one. `what` completes "Enter ..." (e.g. "the date the remedial plan is due")."""
-    parts = [sent.text(f"{name}-{part}") for part in ("day", "month", "year")]
-    if not any(parts):
-        errors.append(Error(f"{name}-day", f"Enter {what}"))
-        return None
-    if not all(part.isdigit() for part in parts) or len(parts[2]) != 4:
-        errors.append(Error(f"{name}-day", f"{sentence(what)} must be a real date"))
-        return None
-    try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
-        errors.append(Error(f"{name}-day", f"{sentence(what)} must be a real date"))
-        return None
 
 
 def pence_of(sent: Submitted, name: str, what: str, errors: list[Error]) -> int | None:
@@ -280,5 +308,7 @@ def done_message(request: Request) -> str | None:
 def shown(request: Request, response: Response) -> Response:
     """Forget the success message once its page has shown it."""
     if DONE_COOKIE in request.cookies:
-        response.delete_cookie(DONE_COOKIE, path=request.url.path, httponly=True, samesite="lax")
+        # The path as sent, still quoted ("2024-25%20Q1"), as the cookie was set for it.
+        path = request.scope.get("raw_path", request.url.path.encode()).decode()
+        response.delete_cookie(DONE_COOKIE, path=path, httponly=True, samesite="lax")
     return response
