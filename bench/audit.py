@@ -3,8 +3,9 @@
     python -m bench.audit [--events 20000] [--leaves 1000000] [--proofs 200]
 
 1. Append path: the same events saved in transactions of 40 (what group commit makes of
-   concurrent commands) and of 1, by Trustledger's recorder (events + audit leaves + subtree
-   hashes in one transaction) and by the library's plain recorder (events only).
+   concurrent commands) and of 1, by Trustledger's recorder (events + the audit log's batch
+   row and subtree hashes in one transaction), by the library's plain recorder (events only),
+   and as the same rows INSERTed by psycopg alone (no library, no lock, no log).
 2. Proofs at a million leaves: inclusion and consistency proofs read from the stored subtree
    hashes, and verified, against pymerkle computing the same proofs over the same leaves in
    memory. Both must give the same root.
@@ -37,7 +38,7 @@ from domain.actor import Actor, Role
 from domain.application import Trustledger
 from domain.organisation import Organisation, OrganisationKind
 from domain.transcodings import register_domain_transcodings
-from projections.audit_log import AuditLog, AuditStore, Signer
+from projections.audit_log import STORED_LEVEL, AuditLog, AuditStore, Signer
 from projections.merkle import Frontier
 from projections.verifier import event_leaf, leaf_hash, verify_consistency, verify_inclusion
 
@@ -65,16 +66,46 @@ def scratch_schema(url: str) -> Iterator[dict[str, str]]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def events_per_second(app: Application[uuid.UUID], events: int, per_transaction: int) -> float:
+def organisations(events: int) -> list[Organisation]:
     run = uuid.uuid4().hex[:8]  # organisations' ids derive from their names
-    organisations = [
+    return [
         Organisation.register(name=f"Trust {run} {n}", kind=OrganisationKind.TRUST, actor=ACTOR)
         for n in range(events)
     ]
+
+
+def events_per_second(app: Application[uuid.UUID], events: int, per_transaction: int) -> float:
+    registered = organisations(events)
     started = time.perf_counter()
     for start in range(0, events, per_transaction):
-        app.save(*organisations[start : start + per_transaction])
+        app.save(*registered[start : start + per_transaction])
     return events / (time.perf_counter() - started)
+
+
+def raw_events_per_second(
+    app: Application[uuid.UUID], url: str, events: int, per_transaction: int
+) -> float:
+    """The rows `app` would store for the same events, INSERTed by psycopg alone into its
+    events table, a transaction per `per_transaction` rows."""
+    rows = [
+        (s.originator_id, s.originator_version, s.topic, s.state)
+        for s in (
+            app.mapper.to_stored_event(event)
+            for organisation in organisations(events)
+            for event in organisation.collect_events()
+        )
+    ]
+    recorder = cast(Any, app.recorder)
+    insert = (
+        f'INSERT INTO "{recorder.datastore.schema}"."{recorder.events_table_name}" '  # noqa: S608
+        "(originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)"
+    )
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        started = time.perf_counter()
+        for start in range(0, len(rows), per_transaction):
+            cursor.executemany(insert, rows[start : start + per_transaction])
+            conn.commit()
+        return len(rows) / (time.perf_counter() - started)
 
 
 def append_path(url: str, events: int, rounds: int = 5) -> list[Result]:
@@ -83,20 +114,27 @@ def append_path(url: str, events: int, rounds: int = 5) -> list[Result]:
     results = []
     for per_transaction in (40, 1):
         count = (events if per_transaction > 1 else events // 10) // rounds
-        with scratch_schema(url) as env, scratch_schema(url) as plain_env:
+        with (
+            scratch_schema(url) as env,
+            scratch_schema(url) as plain_env,
+            scratch_schema(url) as raw_env,
+        ):
             ledger = Trustledger(env)
-            plain = PlainApplication(
-                {k: v for k, v in plain_env.items() if k != "APPLICATION_RECORDER_TOPIC"}
+            plain, raw = (
+                PlainApplication({k: v for k, v in e.items() if k != "APPLICATION_RECORDER_TOPIC"})
+                for e in (plain_env, raw_env)
             )
-            with_log, without = [], []
+            with_log, without, by_hand = [], [], []
             for _ in range(rounds):
                 with_log.append(events_per_second(ledger, count, per_transaction))
                 without.append(events_per_second(plain, count, per_transaction))
-            ledger.close()
-            plain.close()
+                by_hand.append(raw_events_per_second(raw, url, count, per_transaction))
+            for app in (ledger, plain, raw):
+                app.close()
+        name = f"append with audit log, {per_transaction} events/transaction"
         results.append(
             Result(
-                name=f"append with audit log, {per_transaction} events/transaction",
+                name=name,
                 value=statistics.median(with_log),
                 unit="events/s",
                 baseline_name="library recorder, no log",
@@ -105,24 +143,49 @@ def append_path(url: str, events: int, rounds: int = 5) -> list[Result]:
                 target=0.9,
             )
         )
+        results.append(
+            Result(
+                name=f"{name}, against raw inserts",
+                value=statistics.median(with_log),
+                unit="events/s",
+                baseline_name="psycopg INSERTs of the same rows",
+                baseline_value=statistics.median(by_hand),
+            )
+        )
     return results
 
 
+BATCH = 40  # leaves per appending transaction in the filled log, as group commit makes them
+
+
 def fill(url: str, env: dict[str, str], leaves: list[bytes]) -> None:
-    """A log of these leaves, written as the recorder would have, but by COPY for speed."""
+    """A log of these leaves, written as the recorder would have in transactions of BATCH
+    events, but by COPY for speed."""
     ledger = Trustledger(env)  # creates the tables
     ledger.close()
     tree = Frontier()
-    leaf_rows: list[tuple[int, int, bytes, str]] = []
+    batch_rows: list[tuple[int, int, list[int], bytes, str]] = []
     node_rows: list[tuple[int, int, bytes]] = []
-    for index, leaf in enumerate(leaves):
-        digest = leaf_hash(leaf)
-        leaf_rows.append((index, index + 1, digest, "2026-01-01T00:00:00Z"))
-        node_rows.extend((ref.level, ref.index, node) for ref, node in tree.push(digest))
+    for first in range(0, len(leaves), BATCH):
+        digests = [leaf_hash(leaf) for leaf in leaves[first : first + BATCH]]
+        positions = list(range(first + 1, first + len(digests) + 1))
+        batch_rows.append(
+            (first, positions[-1], positions, b"".join(digests), "2026-01-01T00:00:00Z")
+        )
+        for digest in digests:
+            node_rows.extend(
+                (ref.level, ref.index, node)
+                for ref, node in tree.push(digest)
+                if ref.level >= STORED_LEVEL
+            )
     with psycopg.connect(url) as conn, conn.cursor() as cursor:
         cursor.execute(f'SET search_path TO "{env["POSTGRES_SCHEMA"]}"')
-        for table, rows in (("audit_leaves", leaf_rows), ("audit_nodes", node_rows)):
+        for table, types, rows in (
+            ("audit_batches", ["int8", "int8", "int8[]", "bytea", "timestamptz"], batch_rows),
+            ("audit_nodes", ["int2", "int8", "bytea"], node_rows),
+        ):
             with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
 

@@ -191,8 +191,9 @@ class RawReads:
     def instants(self, contract_id: UUID) -> list[datetime]:
         """When each of the transactions that wrote the contract's events was recorded."""
         rows = self.connection.execute(
-            f"SELECT DISTINCT l.recorded_at FROM {self.events} e "  # noqa: S608
-            "JOIN audit_leaves l ON l.notification_id = e.notification_id "
+            f"SELECT DISTINCT b.recorded_at FROM {self.events} e "  # noqa: S608
+            "CROSS JOIN LATERAL (SELECT recorded_at FROM audit_batches "
+            "WHERE last_notification >= e.notification_id ORDER BY last_notification LIMIT 1) b "
             "WHERE e.originator_id = %s ORDER BY 1",
             (contract_id,),
         ).fetchall()

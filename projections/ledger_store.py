@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -25,7 +25,14 @@ from psycopg.sql import SQL, Identifier
 
 from domain.application import IdempotentWrite, RecordedNotification, StoredWrite
 from projections import merkle
-from projections.audit_log import LoggedEvent, NewRows, StoredCheckpoint, StoredLeaf, new_rows
+from projections.audit_log import (
+    STORED_LEVEL,
+    LoggedEvent,
+    NewRows,
+    StoredCheckpoint,
+    StoredLeaf,
+    new_rows,
+)
 from projections.merkle import NodeRef
 
 
@@ -90,6 +97,17 @@ def _recorded(row: Any) -> RecordedNotification:
     )
 
 
+def _leaf_ranges(refs: Iterable[NodeRef]) -> list[tuple[int, int]]:
+    """The leaf ranges [begin, end) the given subtrees cover, merged, in order."""
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted((ref.begin, ref.end) for ref in refs):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
 def _instant(value: datetime | str) -> datetime:
     # SQLite keeps instants as ISO 8601 text in UTC with microseconds, which sorts as time does.
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
@@ -124,6 +142,8 @@ class _AuditTables:
     def _append_leaves(
         self, cursor: Any, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
     ) -> None:
+        if not notification_ids:
+            return  # a batch row of no leaves would take the next batch's first leaf index
         # The library serialises inserts (an exclusive lock on PostgreSQL, one writer on
         # SQLite), so the log's size cannot change under this transaction. Each insert is
         # guarded by the size it assumed, so a stale cache writes nothing and is replaced.
@@ -143,41 +163,62 @@ class _AuditTables:
         self._appending.tree = tree
 
     def _head(self, cursor: Any) -> int:
-        cursor.execute(self._sql["head"])
-        size = cursor.fetchone()["size"]
-        return 0 if size is None else int(size)
+        self._query(cursor, self._sql["head"], ())
+        row = cursor.fetchone()
+        return 0 if row is None else int(row["size"])
 
     def _insert_rows(self, cursor: Any, size: int, rows: NewRows) -> bool:
         """Write the rows if the log still has `size` leaves; whether it had."""
         if self._head(cursor) != size:
             return False
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds")
-        cursor.executemany(self._sql["insert_leaf"], [(*leaf, recorded_at) for leaf in rows.leaves])
+        cursor.execute(
+            self._sql["insert_batch"],
+            (
+                rows.first_leaf,
+                rows.notification_ids[-1],
+                json.dumps(rows.notification_ids),
+                rows.leaf_hashes,
+                recorded_at,
+            ),
+        )
         cursor.executemany(self._sql["insert_node"], rows.nodes)
         return True
 
     def _hashes(self, cursor: Any, refs: Iterable[NodeRef]) -> dict[NodeRef, bytes]:
-        leaves = sorted(ref.index for ref in refs if ref.level == 0)
-        nodes = sorted((ref.level, ref.index) for ref in refs if ref.level > 0)
+        """Stored subtree hashes, and lower ones hashed from the leaf hashes they cover: one
+        query for both, whatever the mix."""
+        refs = set(refs)
+        low = [ref for ref in refs if ref.level < STORED_LEVEL]
+        nodes = sorted((ref.level, ref.index) for ref in refs if ref.level >= STORED_LEVEL)
+        ranges = _leaf_ranges(low)
+        if not nodes and not ranges:
+            return {}
+        self._query(cursor, self._sql["hashes"], self._hash_params(nodes, ranges))
         found: dict[NodeRef, bytes] = {}
-        if leaves:
-            cursor.execute(self._sql["leaf_hashes"], self._leaf_params(leaves))
-            found.update(
-                (NodeRef(0, r["leaf_index"]), bytes(r["leaf_hash"])) for r in cursor.fetchall()
-            )
-        if nodes:
-            cursor.execute(self._sql["node_hashes"], self._node_params(nodes))
-            found.update(
-                (NodeRef(r["level"], r["node_index"]), bytes(r["hash"])) for r in cursor.fetchall()
-            )
+        leaves: dict[int, bytes] = {}
+        for row in cursor.fetchall():
+            if row["first_leaf"] is None:
+                found[NodeRef(row["level"], row["node_index"])] = bytes(row["hash"])
+            else:
+                digests = bytes(row["hash"])
+                for offset in range(0, len(digests) - 31, 32):
+                    leaves[row["first_leaf"] + offset // 32] = digests[offset : offset + 32]
+        for ref in low:
+            covered = [leaves.get(index) for index in range(ref.begin, ref.end)]
+            if all(digest is not None for digest in covered):
+                found[ref] = merkle.subtree_hash(cast(list[bytes], covered))
         return found
 
-    # SQLite takes a set of positions as one JSON parameter; PostgreSQL overrides these.
-    def _leaf_params(self, indexes: list[int]) -> tuple[Any, ...]:
-        return (json.dumps(indexes),)
+    # The statements every proof runs; PostgreSQL overrides this to prepare them.
+    def _query(self, cursor: Any, statement: Any, params: Sequence[Any]) -> None:
+        cursor.execute(statement, params)
 
-    def _node_params(self, pairs: list[tuple[int, int]]) -> tuple[Any, ...]:
-        return (json.dumps(pairs),)
+    # SQLite takes a set of pairs as one JSON parameter; PostgreSQL overrides this.
+    def _hash_params(
+        self, nodes: list[tuple[int, int]], ranges: list[tuple[int, int]]
+    ) -> tuple[Any, ...]:
+        return (json.dumps(nodes), json.dumps(ranges))
 
     def _read(self, statement: Any, params: Sequence[Any] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as cursor:
@@ -192,8 +233,15 @@ class _AuditTables:
         with self.datastore.transaction(commit=False) as cursor:
             return self._hashes(cursor, list(refs))
 
+    def audit_sized_hashes(self, refs: Iterable[NodeRef]) -> tuple[int, dict[NodeRef, bytes]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            return self._head(cursor), self._hashes(cursor, list(refs))
+
     def audit_leaves(self, start: int, limit: int) -> list[StoredLeaf]:
-        return [_leaf(row) for row in self._read(self._sql["select_leaves"], (start, limit))]
+        # Each batch holds at least one leaf, so `limit` batches from the one holding `start`
+        # hold the page.
+        rows = self._read(self._sql["select_leaves"], (start, limit, start, limit))
+        return [_leaf(row) for row in rows]
 
     def unlogged_events(self, limit: int) -> list[LoggedEvent]:
         return [_logged(row) for row in self._read(self._sql["select_unlogged"], (limit,))]
@@ -240,10 +288,20 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
             "position INTEGER NOT NULL, PRIMARY KEY (owner, key))",
             "CREATE TABLE IF NOT EXISTS credentials ("
             "account_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS audit_leaves ("
-            "leaf_index INTEGER PRIMARY KEY, notification_id INTEGER NOT NULL UNIQUE, "
-            "leaf_hash BLOB NOT NULL, recorded_at TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS audit_leaves_recorded_at ON audit_leaves (recorded_at)",
+            # One row per appending transaction: its leaves' notification ids (a JSON array)
+            # and hashes (32 bytes each), in leaf order, from leaf index first_leaf on.
+            "CREATE TABLE IF NOT EXISTS audit_batches ("
+            "first_leaf INTEGER PRIMARY KEY, last_notification INTEGER NOT NULL, "
+            "notification_ids TEXT NOT NULL, leaf_hashes BLOB NOT NULL, "
+            "recorded_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS audit_batches_last_notification "
+            "ON audit_batches (last_notification)",
+            "CREATE INDEX IF NOT EXISTS audit_batches_recorded_at ON audit_batches (recorded_at)",
+            # The leaves one per row, for auditors' SQL and for joins that scan the whole log.
+            "CREATE VIEW IF NOT EXISTS audit_leaves AS "
+            "SELECT b.first_leaf + j.key AS leaf_index, j.value AS notification_id, "
+            "substr(b.leaf_hashes, j.key * 32 + 1, 32) AS leaf_hash, b.recorded_at "
+            "FROM audit_batches b, json_each(b.notification_ids) j",
             "CREATE TABLE IF NOT EXISTS audit_nodes ("
             "level INTEGER NOT NULL, node_index INTEGER NOT NULL, hash BLOB NOT NULL, "
             "PRIMARY KEY (level, node_index)) WITHOUT ROWID",
@@ -253,26 +311,42 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
         ]
 
     _sql = {
-        "head": "SELECT max(leaf_index) + 1 AS size FROM audit_leaves",
-        "insert_leaf": "INSERT INTO audit_leaves VALUES (?,?,?,?)",
+        "head": "SELECT first_leaf + json_array_length(notification_ids) AS size "
+        "FROM audit_batches ORDER BY first_leaf DESC LIMIT 1",
+        "insert_batch": "INSERT INTO audit_batches VALUES (?,?,?,?,?)",
         "insert_node": "INSERT INTO audit_nodes VALUES (?,?,?)",
-        "select_leaves": "SELECT l.*, e.originator_id, e.originator_version, e.topic, e.state "
-        "FROM audit_leaves l LEFT JOIN stored_events e ON e.rowid = l.notification_id "
+        "select_leaves": "WITH b AS (SELECT * FROM audit_batches WHERE first_leaf >= "
+        "coalesce((SELECT max(first_leaf) FROM audit_batches WHERE first_leaf <= ?), 0) "
+        "ORDER BY first_leaf LIMIT ?), "
+        "l AS (SELECT b.first_leaf + j.key AS leaf_index, j.value AS notification_id, "
+        "substr(b.leaf_hashes, j.key * 32 + 1, 32) AS leaf_hash, b.recorded_at "
+        "FROM b, json_each(b.notification_ids) j) "
+        "SELECT l.*, e.originator_id, e.originator_version, e.topic, e.state "
+        "FROM l LEFT JOIN stored_events e ON e.rowid = l.notification_id "
         "WHERE l.leaf_index >= ? ORDER BY l.leaf_index LIMIT ?",
         "select_unlogged": "SELECT e.rowid AS notification_id, e.* FROM stored_events e "
         "LEFT JOIN audit_leaves l ON l.notification_id = e.rowid "
         "WHERE l.leaf_index IS NULL ORDER BY e.rowid LIMIT ?",
-        "position_at": "SELECT notification_id FROM audit_leaves WHERE recorded_at <= ? "
-        "ORDER BY recorded_at DESC, leaf_index DESC LIMIT 1",
+        "position_at": "SELECT last_notification AS notification_id FROM audit_batches "
+        "WHERE recorded_at <= ? ORDER BY recorded_at DESC, first_leaf DESC LIMIT 1",
         "insert_checkpoint": "INSERT INTO audit_checkpoints VALUES (?,?,?,?) "
         "ON CONFLICT (tree_size) DO NOTHING",
         "select_checkpoints": "SELECT * FROM audit_checkpoints WHERE ? IS NULL OR tree_size < ? "
         "ORDER BY tree_size DESC LIMIT ?",
-        "leaf_hashes": "SELECT leaf_index, leaf_hash FROM audit_leaves "
-        "WHERE leaf_index IN (SELECT value FROM json_each(?))",
-        "node_hashes": "SELECT n.level, n.node_index, n.hash FROM json_each(?) w "
+        # Stored nodes by (level, index), then the slices of batches' leaf hashes that cover
+        # each leaf range [lo, hi), with the leaf index each slice starts at.
+        "hashes": "SELECT n.level, n.node_index, n.hash, NULL AS first_leaf FROM json_each(?) w "
         "JOIN audit_nodes n ON n.level = json_extract(w.value, '$[0]') "
-        "AND n.node_index = json_extract(w.value, '$[1]')",
+        "AND n.node_index = json_extract(w.value, '$[1]') "
+        "UNION ALL "
+        "SELECT NULL, NULL, substr(b.leaf_hashes, (s.lo - b.first_leaf) * 32 + 1, "
+        "(s.hi - s.lo) * 32), s.lo FROM ("
+        "SELECT b.first_leaf AS first_leaf, max(r.lo, b.first_leaf) AS lo, "
+        "min(r.hi, b.first_leaf + json_array_length(b.notification_ids)) AS hi FROM "
+        "(SELECT json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi "
+        "FROM json_each(?)) r JOIN audit_batches b ON b.first_leaf < r.hi AND b.first_leaf >= "
+        "coalesce((SELECT max(first_leaf) FROM audit_batches WHERE first_leaf <= r.lo), 0)"
+        ") s JOIN audit_batches b USING (first_leaf) WHERE s.lo < s.hi",
     }
 
     def _insert_events(
@@ -355,9 +429,12 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
     ) -> list[RecordedNotification]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
+                # The batch that may hold an event is the first to end at or after it.
                 "SELECT e.rowid AS notification_id, e.originator_id, e.originator_version, "
-                "e.topic, e.state, l.recorded_at FROM stored_events e "
-                "JOIN audit_leaves l ON l.notification_id = e.rowid "
+                "e.topic, e.state, b.recorded_at FROM stored_events e "
+                "JOIN audit_batches b ON b.first_leaf = (SELECT first_leaf FROM audit_batches "
+                "WHERE last_notification >= e.rowid ORDER BY last_notification LIMIT 1) "
+                "AND e.rowid IN (SELECT value FROM json_each(b.notification_ids)) "
                 "WHERE e.originator_id IN (SELECT value FROM json_each(?)) "
                 "AND e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
                 (json.dumps([a.hex for a in aggregate_ids]), after, up_to, limit),
@@ -404,22 +481,40 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             "SELECT max(originator_version) AS version FROM {}.{} "
             "WHERE originator_id=%s AND notification_id<=%s"
         ).format(schema, events)
+        # The batch that may hold an event is the first to end at or after it.
         self._select_recorded = SQL(
             "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
-            "l.recorded_at FROM {0}.{1} e JOIN {0}.audit_leaves l "
-            "ON l.notification_id = e.notification_id "
-            "WHERE e.originator_id = ANY(%s) AND e.notification_id > %s "
+            "b.recorded_at FROM {0}.{1} e CROSS JOIN LATERAL ("
+            "SELECT recorded_at, notification_ids FROM {0}.audit_batches "
+            "WHERE last_notification >= e.notification_id ORDER BY last_notification LIMIT 1) b "
+            "WHERE e.notification_id = ANY(b.notification_ids) "
+            "AND e.originator_id = ANY(%s) AND e.notification_id > %s "
             "AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s"
         ).format(schema, events)
         self.sql_create_statements += [
+            # One row per appending transaction: its leaves' notification ids and hashes
+            # (32 bytes each), in leaf order, from leaf index first_leaf on.
             SQL(
-                "CREATE TABLE IF NOT EXISTS {}.audit_leaves ("
-                "leaf_index bigint PRIMARY KEY, notification_id bigint NOT NULL UNIQUE, "
-                "leaf_hash bytea NOT NULL, recorded_at timestamptz NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS {}.audit_batches ("
+                "first_leaf bigint PRIMARY KEY, last_notification bigint NOT NULL, "
+                "notification_ids bigint[] NOT NULL, leaf_hashes bytea NOT NULL, "
+                "recorded_at timestamptz NOT NULL)"
             ).format(schema),
             SQL(
-                "CREATE INDEX IF NOT EXISTS audit_leaves_recorded_at "
-                "ON {}.audit_leaves (recorded_at)"
+                "CREATE INDEX IF NOT EXISTS audit_batches_last_notification "
+                "ON {}.audit_batches (last_notification)"
+            ).format(schema),
+            SQL(
+                "CREATE INDEX IF NOT EXISTS audit_batches_recorded_at "
+                "ON {}.audit_batches (recorded_at)"
+            ).format(schema),
+            # The leaves one per row, for auditors' SQL and for joins that scan the whole log.
+            SQL(
+                "CREATE OR REPLACE VIEW {0}.audit_leaves AS "
+                "SELECT b.first_leaf + u.o - 1 AS leaf_index, u.notification_id, "
+                "substring(b.leaf_hashes FROM (u.o::int - 1) * 32 + 1 FOR 32) AS leaf_hash, "
+                "b.recorded_at FROM {0}.audit_batches b CROSS JOIN LATERAL "
+                "unnest(b.notification_ids) WITH ORDINALITY AS u(notification_id, o)"
             ).format(schema),
             SQL(
                 "CREATE TABLE IF NOT EXISTS {}.audit_nodes ("
@@ -434,26 +529,36 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         ]
         events = Identifier(self.events_table_name)
         self._sql = {
-            "head": SQL("SELECT max(leaf_index) + 1 AS size FROM {}.audit_leaves").format(schema),
+            "head": SQL(
+                "SELECT first_leaf + cardinality(notification_ids) AS size "
+                "FROM {}.audit_batches ORDER BY first_leaf DESC LIMIT 1"
+            ).format(schema),
             # One statement and one round trip for a whole batch's leaves and subtrees, written
             # only if the log still has the size they were computed for. The database's clock,
             # read under the insert lock, dates them, so that recorded times rise with leaf
             # indexes whichever API process wrote them.
             "append": SQL(
-                "WITH guard AS (SELECT coalesce(max(leaf_index) + 1, 0) = %s AS holds "
-                "FROM {0}.audit_leaves), "
-                "leaves AS (INSERT INTO {0}.audit_leaves "
-                "SELECT l.*, clock_timestamp() FROM unnest(%b::bigint[], %b::bigint[], "
-                "%b::bytea[]) AS l, guard WHERE guard.holds RETURNING 1), "
+                "WITH guard AS (SELECT coalesce((SELECT first_leaf + "
+                "cardinality(notification_ids) FROM {0}.audit_batches "
+                "ORDER BY first_leaf DESC LIMIT 1), 0) = %b::bigint AS holds), "
+                "batch AS (INSERT INTO {0}.audit_batches "
+                "SELECT %b::bigint, %b::bigint, %b::bigint[], %b::bytea, "
+                "clock_timestamp() FROM guard WHERE guard.holds), "
                 "nodes AS (INSERT INTO {0}.audit_nodes "
                 "SELECT n.* FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[]) AS n, guard "
                 "WHERE guard.holds) "
                 "SELECT holds FROM guard"
             ).format(schema),
             "select_leaves": SQL(
+                "WITH b AS (SELECT * FROM {0}.audit_batches WHERE first_leaf >= "
+                "coalesce((SELECT max(first_leaf) FROM {0}.audit_batches WHERE first_leaf <= %s),"
+                " 0) ORDER BY first_leaf LIMIT %s), "
+                "l AS (SELECT b.first_leaf + u.o - 1 AS leaf_index, u.notification_id, "
+                "substring(b.leaf_hashes FROM (u.o::int - 1) * 32 + 1 FOR 32) AS leaf_hash, "
+                "b.recorded_at FROM b CROSS JOIN LATERAL "
+                "unnest(b.notification_ids) WITH ORDINALITY AS u(notification_id, o)) "
                 "SELECT l.*, e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM {0}.audit_leaves l LEFT JOIN {0}.{1} e "
-                "ON e.notification_id = l.notification_id "
+                "FROM l LEFT JOIN {0}.{1} e ON e.notification_id = l.notification_id "
                 "WHERE l.leaf_index >= %s ORDER BY l.leaf_index LIMIT %s"
             ).format(schema, events),
             "select_unlogged": SQL(
@@ -462,8 +567,8 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
                 "WHERE l.leaf_index IS NULL ORDER BY e.notification_id LIMIT %s"
             ).format(schema, events),
             "position_at": SQL(
-                "SELECT notification_id FROM {}.audit_leaves WHERE recorded_at <= %s "
-                "ORDER BY recorded_at DESC, leaf_index DESC LIMIT 1"
+                "SELECT last_notification AS notification_id FROM {}.audit_batches "
+                "WHERE recorded_at <= %s ORDER BY recorded_at DESC, first_leaf DESC LIMIT 1"
             ).format(schema),
             "insert_checkpoint": SQL(
                 "INSERT INTO {}.audit_checkpoints VALUES (%s,%s,%s,%s) "
@@ -473,31 +578,54 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
                 "SELECT * FROM {}.audit_checkpoints "
                 "WHERE %s::bigint IS NULL OR tree_size < %s ORDER BY tree_size DESC LIMIT %s"
             ).format(schema),
-            "leaf_hashes": SQL(
-                "SELECT leaf_index, leaf_hash FROM {}.audit_leaves WHERE leaf_index = ANY(%s)"
-            ).format(schema),
-            "node_hashes": SQL(
-                "SELECT n.level, n.node_index, n.hash FROM {}.audit_nodes n "
-                "JOIN unnest(%s::smallint[], %s::bigint[]) AS w(level, node_index) "
-                "USING (level, node_index)"
+            # Stored nodes by (level, index), then the slices of batches' leaf hashes that
+            # cover each leaf range [lo, hi), with the leaf index each slice starts at.
+            "hashes": SQL(
+                "SELECT n.level, n.node_index, n.hash, NULL::bigint AS first_leaf "
+                "FROM {0}.audit_nodes n "
+                "JOIN unnest(%b::smallint[], %b::bigint[]) AS w(level, node_index) "
+                "USING (level, node_index) "
+                "UNION ALL "
+                "SELECT NULL, NULL, substring(b.leaf_hashes "
+                "FROM ((s.lo - b.first_leaf) * 32 + 1)::int FOR ((s.hi - s.lo) * 32)::int), s.lo "
+                "FROM unnest(%b::bigint[], %b::bigint[]) AS r(lo, hi) "
+                "CROSS JOIN LATERAL (SELECT first_leaf, leaf_hashes, "
+                "cardinality(notification_ids) AS leaves FROM {0}.audit_batches "
+                "WHERE first_leaf < r.hi AND first_leaf >= coalesce((SELECT max(first_leaf) "
+                "FROM {0}.audit_batches WHERE first_leaf <= r.lo), 0)) b "
+                "CROSS JOIN LATERAL (SELECT greatest(r.lo, b.first_leaf) AS lo, "
+                "least(r.hi, b.first_leaf + b.leaves) AS hi) s "
+                "WHERE s.lo < s.hi"
             ).format(schema),
         }
 
     def _insert_rows(self, cursor: Any, size: int, rows: NewRows) -> bool:
         # Columns as lists, which psycopg sends as arrays (tuples would be records).
-        leaves = [list(column) for column in zip(*rows.leaves, strict=True)]
         nodes = [list(column) for column in zip(*rows.nodes, strict=True)] or [[], [], []]
-        cursor.execute(self._sql["append"], (size, *leaves, *nodes), prepare=True)
+        batch = (
+            rows.first_leaf,
+            rows.notification_ids[-1],
+            rows.notification_ids,
+            rows.leaf_hashes,
+        )
+        cursor.execute(self._sql["append"], (size, *batch, *nodes), prepare=True)
         return bool(cursor.fetchone()["holds"])
 
     def _instant_param(self, instant: datetime) -> Any:
         return instant
 
-    def _leaf_params(self, indexes: list[int]) -> tuple[Any, ...]:
-        return (indexes,)
+    def _query(self, cursor: Any, statement: Any, params: Sequence[Any]) -> None:
+        cursor.execute(statement, params, prepare=True)
 
-    def _node_params(self, pairs: list[tuple[int, int]]) -> tuple[Any, ...]:
-        return ([level for level, _ in pairs], [index for _, index in pairs])
+    def _hash_params(
+        self, nodes: list[tuple[int, int]], ranges: list[tuple[int, int]]
+    ) -> tuple[Any, ...]:
+        return (
+            [level for level, _ in nodes],
+            [index for _, index in nodes],
+            [lo for lo, _ in ranges],
+            [hi for _, hi in ranges],
+        )
 
     def _fetch_ids_after_insert_events(
         self,

@@ -1,16 +1,17 @@
-"""Which stored hashes make up an RFC 9162 proof, worked out by arithmetic alone.
+"""Which subtree hashes make up an RFC 9162 proof, worked out by arithmetic alone.
 
-The log stores the hash of every perfect subtree (2**level leaves, aligned on a multiple of
-2**level). A proof is a list of such hashes, except that a tree whose size is not a power of
-two has non-perfect nodes on its right edge. Those "ephemeral" nodes are never stored: each
-is rebuilt from the perfect subtrees that cover the same leaves. This follows
-transparency-dev/merkle `proof/proof.go`, so storage only has to fetch hashes by position.
+The log can give the hash of every perfect subtree (2**level leaves, aligned on a multiple of
+2**level): high ones are stored, low ones are hashed from the stored leaf hashes. A proof is
+a list of such hashes, except that a tree whose size is not a power of two has non-perfect
+nodes on its right edge. Those "ephemeral" nodes are never stored: each is rebuilt from the
+perfect subtrees that cover the same leaves. This follows transparency-dev/merkle
+`proof/proof.go`, so storage only has to fetch hashes by position.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from projections.verifier import node_hash
@@ -76,7 +77,7 @@ def _path_nodes(node: NodeRef, size: int) -> list[ProofNode]:
 
     Going up from `node`, its path and the path to the tree's last leaf meet at a "fork"
     node: the highest bit in which `node.index` and `size >> node.level` differ says how many
-    levels up. Below the fork every sibling is a stored perfect subtree. The fork is a left
+    levels up. Below the fork every sibling is a perfect subtree. The fork is a left
     child (that bit is 0 in the index and 1 in the size), and its right sibling is the
     ephemeral node covering [fork.end, size), if any leaves lie there. Above it, the path runs
     along the right edge, whose only siblings are on the left: the perfect subtrees covering
@@ -144,7 +145,7 @@ def consistency_proof(size1: int, size2: int, node: Callable[[NodeRef], bytes]) 
 
 
 def refs(proof_nodes: Iterable[ProofNode]) -> set[NodeRef]:
-    """Every stored subtree the given proof nodes are made of, to fetch them in one go."""
+    """Every perfect subtree the given proof nodes are made of, to fetch them in one go."""
     found: set[NodeRef] = set()
     for proof_node in proof_nodes:
         found.update(proof_node.parts if isinstance(proof_node, Ephemeral) else (proof_node,))
@@ -192,6 +193,18 @@ class Frontier:
         return digest
 
 
+def subtree_hash(leaf_hashes: Sequence[bytes]) -> bytes:
+    """The hash of a perfect subtree from its leaves' hashes, left to right (2**level of them).
+
+    This is how the log serves the low levels it does not store: at most 2**level - 1 hashes."""
+    row = list(leaf_hashes)
+    if not row or len(row) & (len(row) - 1):
+        raise ValueError(f"{len(row)} leaves do not make a perfect subtree")
+    while len(row) > 1:
+        row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+    return row[0]
+
+
 def root(size: int, node: Callable[[NodeRef], bytes]) -> bytes:
-    """The root of the tree of `size` leaves, from its frontier's stored hashes."""
+    """The root of the tree of `size` leaves, from its frontier's subtree hashes."""
     return Frontier(size, [node(ref) for ref in frontier(size)]).root()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,11 +18,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api import cli
-from api.directory import ensure_organisation
+from api.directory import SYSTEM, ensure_organisation
 from api.settings import Settings
 from domain.application import Trustledger
 from domain.errors import BeyondTheLog, NotFound
-from domain.organisation import OrganisationKind
+from domain.organisation import Organisation, OrganisationKind
 from projections.audit_log import AuditLog, AuditStore, Finding, Signer, examine
 from projections.verifier import (
     ProofError,
@@ -33,6 +33,7 @@ from projections.verifier import (
     verify_inclusion,
 )
 from tests.conftest import STORES, settings_for
+from tests.tampering import rewrite_leaf_hash
 
 TRUSTS = [f"Children's Trust number {n}" for n in range(13)]
 
@@ -72,20 +73,41 @@ def leaf_inputs(ledger: Trustledger) -> list[bytes]:
     ]
 
 
-def execute(settings: Settings, ledger: Trustledger, sql: str, *params: Any) -> None:
-    """Run SQL against the ledger's tables directly, as someone with the password could.
+class _Tables:
+    """`execute` with `?` placeholders on both stores; `stored_events` stands for the events
+    table, whatever the store calls it, and on SQLite `notification_id = ?` for its rowid."""
 
-    `stored_events` stands for the events table, whatever the store calls it."""
+    def __init__(self, connection: Any, events: str, is_postgres: bool) -> None:
+        self.connection = connection
+        self.events = events
+        self.is_postgres = is_postgres
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        sql = sql.replace("stored_events", self.events)
+        if self.is_postgres:
+            return self.connection.execute(sql.replace("?", "%s"), params)
+        return self.connection.execute(sql.replace("notification_id = ?", "rowid = ?"), params)
+
+
+@contextmanager
+def the_tables(settings: Settings, ledger: Trustledger) -> Iterator[_Tables]:
+    """A connection to the ledger's tables behind its back, as someone with the password
+    could have, committed on leaving."""
     events = ledger.recorder.events_table_name  # type: ignore[attr-defined]
-    sql = sql.replace("stored_events", events)
     if settings.is_postgres:
         assert settings.database_url is not None
         with psycopg.connect(settings.database_url, autocommit=True) as pg:
             pg.execute(f'SET search_path TO "{settings.database_schema}"')
-            pg.execute(sql.replace("?", "%s"), params)
+            yield _Tables(pg, events, is_postgres=True)
         return
     with closing(sqlite3.connect(settings.var_dir / "trustledger.sqlite3")) as lite, lite:
-        lite.execute(sql.replace("notification_id = ?", "rowid = ?"), params)
+        yield _Tables(lite, events, is_postgres=False)
+
+
+def execute(settings: Settings, ledger: Trustledger, sql: str, *params: Any) -> None:
+    """Run one statement against the ledger's tables directly (see `the_tables`)."""
+    with the_tables(settings, ledger) as tables:
+        tables.execute(sql, params)
 
 
 def findings(ledger: Trustledger, audit: AuditLog) -> list[Finding]:
@@ -142,6 +164,77 @@ def test_proofs_from_stored_subtrees_verify_against_a_signed_checkpoint(
     for index, leaf in enumerate(leaf_inputs(ledger)):
         proof = audit.inclusion_proof(index, latest.size)
         verify_inclusion(leaf_hash(leaf), index, latest.size, proof, latest.root)
+
+
+# Transactions of these sizes (200 events) put batch rows across the 64-leaf subtrees the
+# log stores, so that proofs mix stored subtrees with ones hashed from leaves.
+BATCHES = [1, 40, 2, 63, 1, 64, 29]
+
+
+def save_in_batches(ledger: Trustledger, sizes: list[int]) -> None:
+    made = 0
+    for size in sizes:
+        ledger.save(
+            *(
+                Organisation.register(
+                    name=f"Children's Trust in batch {made + n}",
+                    kind=OrganisationKind.TRUST,
+                    actor=SYSTEM,
+                )
+                for n in range(size)
+            )
+        )
+        made += size
+
+
+def test_a_log_kept_in_batches_gives_rfc_9162s_roots_and_proofs_at_every_size(
+    ledger: Trustledger, audit: AuditLog
+) -> None:
+    save_in_batches(ledger, BATCHES)
+    inputs = leaf_inputs(ledger)
+    size = sum(BATCHES)
+
+    assert audit.size() == len(inputs) == size
+    assert [leaf.index for leaf in cast(AuditStore, ledger.recorder).audit_leaves(60, 70)] == list(
+        range(60, 130)
+    )
+    roots = {n: root_hash(inputs[:n]) for n in range(1, size + 1)}
+    for n in range(1, size + 1):
+        assert audit.root(n) == roots[n]
+    for index in range(size):
+        proof = audit.inclusion_proof(index, size)
+        verify_inclusion(leaf_hash(inputs[index]), index, size, proof, roots[size])
+    for old in range(1, size + 1, 7):
+        proof = audit.consistency_proof(old, size)
+        verify_consistency(old, size, proof, roots[old], roots[size])
+
+
+def test_a_rewritten_stored_subtree_fails_the_proofs_that_use_it(
+    settings: Settings, ledger: Trustledger, audit: AuditLog
+) -> None:
+    save_in_batches(ledger, BATCHES)
+    signed = open_checkpoint(audit.sign().note, audit.signer.verifier_key)
+    inputs = leaf_inputs(ledger)
+
+    # Leaves 0 to 63 as one stored hash: the sibling on leaf 100's path.
+    execute(
+        settings,
+        ledger,
+        "UPDATE audit_nodes SET hash = ? WHERE level = ? AND node_index = ?",
+        bytes(32),
+        6,
+        0,
+    )
+
+    with pytest.raises(ProofError):
+        verify_inclusion(
+            leaf_hash(inputs[100]),
+            100,
+            signed.size,
+            audit.inclusion_proof(100, signed.size),
+            signed.root,
+        )
+    assert audit.root(64) != root_hash(inputs[:64])
 
 
 def test_a_checkpoint_is_signed_once_per_size_and_kept(
@@ -282,13 +375,8 @@ def test_leaves_rewritten_to_match_an_altered_event_break_the_signed_root(
         victim.event.topic,
         forged,
     )
-    execute(
-        settings,
-        ledger,
-        "UPDATE audit_leaves SET leaf_hash = ? WHERE leaf_index = ?",
-        leaf_hash(rebuilt.leaf_input()),
-        2,
-    )
+    with the_tables(settings, ledger) as tables:
+        rewrite_leaf_hash(tables, 2, leaf_hash(rebuilt.leaf_input()))
 
     [finding] = findings(ledger, audit)
     assert finding.kind == "root"

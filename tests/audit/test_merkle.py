@@ -17,6 +17,7 @@ from projections.merkle import (
     consistency_proof,
     inclusion_nodes,
     inclusion_proof,
+    subtree_hash,
 )
 from projections.verifier import (
     ProofError,
@@ -170,3 +171,16 @@ def test_a_rewritten_history_is_not_consistent_with_the_signed_root() -> None:
     proof = consistency_proof(5, 8, StoredTree(rewritten).node)
     with pytest.raises(ProofError):
         verify_consistency(5, 8, proof, signed_root, root_hash(rewritten))
+
+
+@pytest.mark.parametrize("count", [1, 2, 8, 64])
+def test_a_subtree_hashed_from_its_leaf_hashes_is_the_rfc_root_of_its_leaves(count: int) -> None:
+    leaves = CT_LEAVES * (count // len(CT_LEAVES) + 1)
+
+    assert subtree_hash([leaf_hash(leaf) for leaf in leaves[:count]]) == root_hash(leaves[:count])
+
+
+@pytest.mark.parametrize("count", [0, 3, 63])
+def test_leaves_that_make_no_perfect_subtree_are_refused(count: int) -> None:
+    with pytest.raises(ValueError, match="perfect subtree"):
+        subtree_hash([leaf_hash(b"")] * count)

@@ -271,7 +271,8 @@ class Load:
 def assert_nothing_half_written(connection: psycopg.Connection[Any]) -> None:
     """Every event has its audit leaf and every leaf its event, the leaves are numbered without
     a gap, and every idempotency record points at events that are stored. (The library names
-    the events' table after the application.)"""
+    the events' table after the application; `audit_leaves` is the view of the leaves the
+    recorder keeps a row per transaction in `audit_batches`.)"""
     events = connection.execute("SELECT count(*) FROM trustledger_events").fetchone()
     leaves = connection.execute(
         "SELECT count(*), coalesce(max(leaf_index) + 1, 0) FROM audit_leaves"

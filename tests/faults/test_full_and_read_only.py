@@ -146,7 +146,8 @@ def _events(path: Path) -> int:
 
 def _assert_whole(path: Path) -> None:
     """Every event has its audit leaf and every leaf its event, numbered without a gap, and
-    every idempotency record points at a stored event (SQLite's rowid is the position)."""
+    every idempotency record points at a stored event (SQLite's rowid is the position;
+    `audit_leaves` is the view of the leaves kept a row per transaction)."""
     with sqlite3.connect(path) as connection:
         [(leaves, size)] = connection.execute(
             "SELECT count(*), coalesce(max(leaf_index) + 1, 0) FROM audit_leaves"

@@ -27,6 +27,7 @@ from api.web import audit_log, scrutiny
 from tests.api.client import Client
 from tests.api.conftest import World, succeeded
 from tests.api.test_kpis import A1, REREFERRALS, SANDWELL_2024_25, YEAR
+from tests.tampering import rewrite_leaf_hash
 from tests.web.browser import Browser, form_fields, is_page
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -121,7 +122,7 @@ def recorded_on_11_april_2025(world: World) -> None:
     if not world.settings.is_postgres:
         value = RECORDED_ON.isoformat(timespec="microseconds")
     with the_store(world) as store:
-        store.execute("UPDATE audit_leaves SET recorded_at = ?", (value,))
+        store.execute("UPDATE audit_batches SET recorded_at = ?", (value,))
 
 
 @pytest.fixture(scope="module")
@@ -463,17 +464,12 @@ def test_verify_fails_when_the_stored_checkpoint_was_rewritten(world: World) -> 
 def test_verify_fails_when_a_stored_leaf_was_rewritten(world: World) -> None:
     reader = Browser.signed_in(world.url, AUDITOR)
     with the_store(world) as store:
-        [(original,)] = store.execute(
-            "SELECT leaf_hash FROM audit_leaves WHERE leaf_index = ?", (2,)
-        ).fetchall()
-        store.execute("UPDATE audit_leaves SET leaf_hash = ? WHERE leaf_index = ?", (bytes(32), 2))
+        original = rewrite_leaf_hash(store, 2, bytes(32))
     try:
         result = verify(reader, leaf="2")
     finally:
         with the_store(world) as store:
-            store.execute(
-                "UPDATE audit_leaves SET leaf_hash = ? WHERE leaf_index = ?", (original, 2)
-            )
+            rewrite_leaf_hash(store, 2, original)
 
     said = banner(result.text)
     assert said.startswith("Warning The audit log did not verify")
