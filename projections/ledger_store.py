@@ -310,6 +310,20 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
             "signed_at TEXT NOT NULL)",
         ]
 
+    def _create_table(self, c: Any) -> None:
+        # A ledger written before the log was kept per transaction has a table where the view
+        # now goes, and SQLite's CREATE VIEW IF NOT EXISTS would skip it without a word, leaving
+        # every old event unlogged. (PostgreSQL's CREATE OR REPLACE VIEW refuses a table.)
+        c.execute("SELECT type FROM sqlite_master WHERE name = 'audit_leaves'")
+        found = c.fetchone()
+        if found is not None and found[0] != "view":
+            raise RuntimeError(
+                "this SQLite ledger keeps its audit log in the per-event layout Trustledger "
+                "no longer reads: start a new ledger (for the demo, delete "
+                "var/trustledger.sqlite3 and run `make demo` again)"
+            )
+        super()._create_table(c)
+
     _sql = {
         "head": "SELECT first_leaf + json_array_length(notification_ids) AS size "
         "FROM audit_batches ORDER BY first_leaf DESC LIMIT 1",

@@ -437,3 +437,14 @@ def test_trustledger_verify_store_reports_the_tampered_event_and_fails(
     assert cli.main(["verify", "store"]) == 1
     report = capsys.readouterr().out
     assert f"deleted: leaf 1: event {victim.position} is no longer stored" in report
+
+
+def test_a_sqlite_ledger_in_the_per_event_layout_is_refused_by_name(tmp_path: Path) -> None:
+    """Given a ledger file from before the log was kept per transaction, opening it says what
+    to do rather than leaving its events unlogged behind a view that was never made."""
+    with closing(sqlite3.connect(tmp_path / "trustledger.sqlite3")) as old:
+        old.execute("CREATE TABLE audit_leaves (leaf_index INTEGER PRIMARY KEY)")
+        old.commit()
+
+    with pytest.raises(RuntimeError, match="per-event layout"):
+        Trustledger(Settings(var_dir=tmp_path).ledger_env())
