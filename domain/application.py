@@ -7,14 +7,21 @@ from __future__ import annotations
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Notification, RecordConflictError
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Notification,
+    RecordConflictError,
+    StoredEvent,
+)
 from eventsourcing.utils import get_topic
 
 from domain.actor import Actor
@@ -140,8 +147,9 @@ class LedgerRecorder(Protocol):
         """The last notification id the ledger had recorded at `instant` (0 before any)."""
         ...
 
-    def version_at(self, aggregate_id: UUID, position: int) -> int | None:
-        """The aggregate's version once the log reached `position`; None if it had no events."""
+    def events_at(self, aggregate_ids: Collection[UUID], position: int) -> list[StoredEvent]:
+        """These aggregates' events at positions up to `position`, in one query, each
+        aggregate's in version order."""
         ...
 
     def recorded_events(
@@ -202,6 +210,19 @@ class _JustCommitted:
         return None if copy is None else pickle.loads(copy)  # noqa: S301
 
 
+def _project(
+    aggregate: LedgerAggregate | None, events: Iterable[LedgerAggregate.Event]
+) -> LedgerAggregate | None:
+    """Each event's own `mutate`, in order: what the library's default projector does, less its
+    check that every event meets the `CanMutateProtocol`. That check is a runtime Protocol
+    `isinstance`, which walks the protocol's attributes each time: on the national dataset it
+    was 21% of an as-at read that replays a contract's 11,271 events. Every event of ours is a
+    `LedgerAggregate.Event`, whose class has `mutate`."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class Trustledger(Application[UUID]):
     """Every aggregate of every contract, in one ledger."""
 
@@ -236,7 +257,9 @@ class Trustledger(Application[UUID]):
             aggregate = self._just_committed.take(aggregate_id, version)
         if aggregate is None:
             try:
-                aggregate = self.repository.get(aggregate_id, version=version)
+                aggregate = self.repository.get(
+                    aggregate_id, version=version, projector_func=_project
+                )
             except AggregateNotFoundError:
                 aggregate = None
         if not isinstance(aggregate, cls):
@@ -265,12 +288,32 @@ class Trustledger(Application[UUID]):
         position reached then; as it stands now if `at` is None."""
         if at is None:
             return self.get(aggregate_id, cls)
-        version = self.ledger.version_at(aggregate_id, at.position)
-        if version is None:
+        aggregate = self.aggregates_at([aggregate_id], at.position).get(aggregate_id)
+        if not isinstance(aggregate, cls):
             raise NotFound(
                 f"the ledger held no {cls.__name__} {aggregate_id} as at {at.instant.isoformat()}"
             )
-        return self.get(aggregate_id, cls, version)
+        return aggregate
+
+    def aggregates_at(
+        self, aggregate_ids: Collection[UUID], position: int
+    ) -> dict[UUID, LedgerAggregate]:
+        """These aggregates as the log up to `position` made them, those that existed by then.
+
+        The same fold as `repository.get(id, version=...)` at each one's version then, over
+        their events read in one query: reading each aggregate's version and then its events
+        took two queries an aggregate, 90 for a contract of 40 KPIs on the national dataset,
+        about a fifth of an as-at dashboard."""
+        events = (
+            cast(LedgerAggregate.Event, self.mapper.to_domain_event(stored))
+            for stored in self.ledger.events_at(aggregate_ids, position)
+        )
+        folded: dict[UUID, LedgerAggregate] = {}
+        for aggregate_id, its_events in groupby(events, key=attrgetter("originator_id")):
+            aggregate = _project(None, its_events)
+            assert aggregate is not None
+            folded[aggregate_id] = aggregate
+        return folded
 
     def recorded(
         self,

@@ -364,10 +364,11 @@ def portfolio_at(
 # Folding the whole log up to a position made an as-at read cost the whole log: on the national
 # dataset (1.7 million events) one contract's dashboard as at a day took minutes. A contract's
 # rows depend only on its own aggregates (the contract, its KPI series, its notices) and its
-# authority's inspections, so only those are read, each as it stood at the position
-# (`repository.get(id, version=...)`, the way the live projection reloads them). Which aggregates
-# those are comes from the view's members table for the part of the log the view has taken in,
-# and from the log itself beyond it, so the answer does not depend on the view's lag.
+# authority's inspections, so only those are read, each as it stood at the position: the fold
+# `repository.get(id, version=...)` makes, over all their events up to the position read in one
+# query (`Trustledger.aggregates_at`). Which aggregates those are comes from the view's members
+# table for the part of the log the view has taken in, and from the log itself beyond it, so the
+# answer does not depend on the view's lag.
 
 _FOUND_BY_EVENT = (PerformanceNotice.Issued, Inspection.Recorded)
 _stores: dict[tuple[tuple[str, str], ...], ViewStore] = {}
@@ -394,8 +395,7 @@ def _folded_at(
     folded = Folded()
     owners: set[str] = set()
     candidates: set[UUID] = set()
-    for contract_id in contract_ids:
-        contract = _at(ledger, contract_id, position)
+    for contract_id, contract in ledger.aggregates_at(set(contract_ids), position).items():
         if not isinstance(contract, ServiceContract):
             continue
         folded.add(contract)
@@ -417,19 +417,9 @@ def _folded_at(
             owner = found.ons_code if isinstance(found, Inspection.Recorded) else found.contract_id
             if str(owner) in owners:
                 candidates.add(found.originator_id)
-    for aggregate_id in candidates - folded.aggregates.keys():
-        aggregate = _at(ledger, aggregate_id, position)
-        if aggregate is not None:
-            folded.add(aggregate)
+    for aggregate in ledger.aggregates_at(candidates - folded.aggregates.keys(), position).values():
+        assert isinstance(
+            aggregate, ServiceContract | IndicatorSeries | PerformanceNotice | Inspection
+        )
+        folded.add(aggregate)
     return rows_of(folded, owners)
-
-
-def _at(
-    ledger: Trustledger, aggregate_id: UUID, position: int
-) -> ServiceContract | IndicatorSeries | PerformanceNotice | Inspection | None:
-    version = ledger.ledger.version_at(aggregate_id, position)
-    if version is None:
-        return None
-    aggregate: LedgerAggregate = ledger.repository.get(aggregate_id, version=version)
-    assert isinstance(aggregate, ServiceContract | IndicatorSeries | PerformanceNotice | Inspection)
-    return aggregate

@@ -410,15 +410,23 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
     # The library's events table (stored_events, as above) keeps an originator id as its hex
     # digits, and its rowid is the notification id.
 
-    def version_at(self, aggregate_id: UUID, position: int) -> int | None:
+    def events_at(self, aggregate_ids: Collection[UUID], position: int) -> list[StoredEvent]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT max(originator_version) AS version "
-                "FROM stored_events WHERE originator_id=? AND rowid<=?",
-                (aggregate_id.hex, position),
+                "SELECT originator_id, originator_version, topic, state FROM stored_events "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) AND rowid<=? "
+                "ORDER BY originator_id, originator_version",
+                (json.dumps([a.hex for a in aggregate_ids]), position),
             )
-            row = c.fetchone()
-        return None if row["version"] is None else int(row["version"])
+            return [
+                StoredEvent(
+                    originator_id=UUID(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in c.fetchall()
+            ]
 
     def changed_since(self, position: int, limit: int) -> list[Notification]:
         with self.datastore.transaction(commit=False) as c:
@@ -491,9 +499,10 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(schema, events)
-        self._select_version_at = SQL(
-            "SELECT max(originator_version) AS version FROM {}.{} "
-            "WHERE originator_id=%s AND notification_id<=%s"
+        self._select_events_at = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+            "WHERE originator_id = ANY(%s) AND notification_id<=%s "
+            "ORDER BY originator_id, originator_version"
         ).format(schema, events)
         # The batch that may hold an event is the first to end at or after it.
         self._select_recorded = SQL(
@@ -680,11 +689,18 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             row = curs.fetchone()
         return None if row is None else str(row["password_hash"])
 
-    def version_at(self, aggregate_id: UUID, position: int) -> int | None:
+    def events_at(self, aggregate_ids: Collection[UUID], position: int) -> list[StoredEvent]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._select_version_at, (aggregate_id, position))
-            row = curs.fetchone()
-        return None if row is None or row["version"] is None else int(row["version"])
+            curs.execute(self._select_events_at, (list(aggregate_ids), position))
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     def recorded_events(
         self, aggregate_ids: Collection[UUID], after: int, up_to: int, limit: int
