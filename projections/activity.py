@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -67,6 +68,7 @@ def entry(
     )
 
 
+@cache
 def in_words(kind: type[LedgerAggregate.Event]) -> str:
     """An event's class in plain words: `VariationAgreed` is "variation agreed", and a bare
     participle names what it happened to, `PerformanceNotice.Issued` "performance notice

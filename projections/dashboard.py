@@ -290,29 +290,46 @@ class Folded:
     def __init__(self) -> None:
         self.aggregates: dict[UUID, Aggregate] = {}
         self.members: dict[str, set[UUID]] = {}
+        # Each aggregate's owner, fixed by the event that starts it (no event moves one).
+        self.owners: dict[UUID, str] = {}
 
     def add(self, aggregate: Aggregate) -> None:
+        owner = owner_of(aggregate)
         self.aggregates[aggregate.id] = aggregate
-        self.members.setdefault(owner_of(aggregate), set()).add(aggregate.id)
+        self.owners[aggregate.id] = owner
+        self.members.setdefault(owner, set()).add(aggregate.id)
 
     def apply(self, event: LedgerAggregate.Event) -> Aggregate | None:
         """Fold one event in; the aggregate it changed, or None for an event already folded (a
         re-delivery changes nothing) or of a kind the dashboard does not show."""
-        if not isinstance(event, _FOLDED_EVENTS):
+        if not _folds(type(event)):
             return None
         known = self.aggregates.get(event.originator_id)
         if known is not None and event.originator_version <= known.version:
             return None
         mutated = event.mutate(known)
-        if not isinstance(
-            mutated, ServiceContract | IndicatorSeries | PerformanceNotice | Inspection
-        ):
+        if mutated is known:
+            return known  # changed where it is held, as the library's aggregates are
+        if not isinstance(mutated, _AGGREGATE_KINDS):
             return None
         self.add(mutated)
         return mutated
 
     def of(self, owner: str) -> list[Aggregate]:
         return [self.aggregates[i] for i in sorted(self.members.get(owner, ()))]
+
+
+_AGGREGATE_KINDS = (ServiceContract, IndicatorSeries, PerformanceNotice, Inspection)
+_FOLDS: dict[type[LedgerAggregate.Event], bool] = {}
+
+
+def _folds(kind: type[LedgerAggregate.Event]) -> bool:
+    """Whether the dashboard folds events of this class: asked once per class rather than of
+    every event against each of the classes declared."""
+    folds = _FOLDS.get(kind)
+    if folds is None:
+        folds = _FOLDS[kind] = issubclass(kind, _FOLDED_EVENTS)
+    return folds
 
 
 def contract_rows(

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -35,7 +36,6 @@ from projections.dashboard import (
     OfstedRecord,
     PortfolioRow,
     fold,
-    owner_of,
     rows_of,
     status_on,
 )
@@ -98,12 +98,13 @@ class DashboardProjection(ViewProjection):
     def rows_for(
         self, events: Sequence[tuple[LedgerAggregate.Event, int]]
     ) -> Mapping[str, Sequence[Row]]:
+        owners = self._owners([event for event, _ in events])
+        self._load(set(owners.values()))
         changed: dict[UUID, str] = {}
         for event, _ in events:
-            owner = self._owner(event)
+            owner = owners.get(event.originator_id)
             if owner is None:
                 continue
-            self._load(owner)
             aggregate = self.folded.apply(event)
             if aggregate is not None:
                 changed[aggregate.id] = owner
@@ -134,42 +135,71 @@ class DashboardProjection(ViewProjection):
             ],
         }
 
-    def _owner(self, event: LedgerAggregate.Event) -> str | None:
-        if isinstance(event, ServiceContract.Drafted):
-            return str(event.originator_id)
-        if isinstance(event, IndicatorSeries.Started | PerformanceNotice.Issued):
-            return str(event.contract_id)
-        if isinstance(event, Inspection.Recorded):
-            return event.ons_code
-        known = self.folded.aggregates.get(event.originator_id)
-        if known is not None:
-            return owner_of(known)
-        found = self.view.query(
-            "SELECT owner FROM {members} WHERE aggregate_id=?",
-            (str(event.originator_id),),
-            members=self._members,
-        )
-        return str(found[0]["owner"]) if found else None
-
-    def _load(self, owner: str) -> None:
-        """The aggregates of a contract or authority as the stored rows were made from them."""
-        if owner in self.loaded:
-            return
-        for member in self.view.query(
-            "SELECT aggregate_id, version FROM {members} WHERE owner=?",
-            (owner,),
-            members=self._members,
+    def _owners(self, events: Sequence[LedgerAggregate.Event]) -> dict[UUID, str]:
+        """The owner of each event's aggregate: named by the event that starts it, or held in
+        memory, or else in the members table, asked once for the whole batch. Aggregates with
+        no owner (none of the dashboard's) are left out."""
+        owners: dict[UUID, str] = {}
+        unknown: set[UUID] = set()
+        for event in events:
+            aggregate_id = event.originator_id
+            if aggregate_id in owners:
+                continue
+            owner = _named_owner(event) or self.folded.owners.get(aggregate_id)
+            if owner is None:
+                unknown.add(aggregate_id)
+            else:
+                owners[aggregate_id] = owner
+        for member in self._members_where(
+            "aggregate_id", sorted(map(str, unknown - owners.keys()))
         ):
+            owners[UUID(member["aggregate_id"])] = member["owner"]
+        return owners
+
+    def _load(self, owners: set[str]) -> None:
+        """The aggregates of these contracts and authorities as the stored rows were made from
+        them, for those not yet in memory."""
+        wanted = owners - self.loaded
+        for member in self._members_where("owner", sorted(wanted)):
             aggregate_id = UUID(member["aggregate_id"])
             if aggregate_id not in self.folded.aggregates:
                 aggregate: LedgerAggregate = self.ledger.repository.get(
                     aggregate_id, version=member["version"]
                 )
-                assert isinstance(
-                    aggregate, ServiceContract | IndicatorSeries | PerformanceNotice | Inspection
-                )
+                assert isinstance(aggregate, _AGGREGATE_KINDS)
                 self.folded.add(aggregate)
-        self.loaded.add(owner)
+        self.loaded |= wanted
+
+    def _members_where(
+        self, column: Literal["aggregate_id", "owner"], values: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """The members rows whose `column` is one of `values`, a few hundred to a query."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(values), _IN_LIST):
+            chunk = values[start : start + _IN_LIST]
+            statement = _MEMBERS_WHERE[column] + "(" + ", ".join("?" for _ in chunk) + ")"
+            found += self.view.query(statement, chunk, members=self._members)
+        return found
+
+
+_AGGREGATE_KINDS = (ServiceContract, IndicatorSeries, PerformanceNotice, Inspection)
+# Values in one `IN` list: under the 999 parameters a statement may have in older SQLite.
+_IN_LIST = 500
+_MEMBERS_WHERE = {
+    "aggregate_id": "SELECT aggregate_id, owner, version FROM {members} WHERE aggregate_id IN ",
+    "owner": "SELECT aggregate_id, owner, version FROM {members} WHERE owner IN ",
+}
+
+
+def _named_owner(event: LedgerAggregate.Event) -> str | None:
+    """The owner an aggregate's first event names."""
+    if isinstance(event, ServiceContract.Drafted):
+        return str(event.originator_id)
+    if isinstance(event, IndicatorSeries.Started | PerformanceNotice.Issued):
+        return str(event.contract_id)
+    if isinstance(event, Inspection.Recorded):
+        return event.ons_code
+    return None
 
 
 # -- reading -------------------------------------------------------------------------------------

@@ -60,6 +60,15 @@ class Versions:
     building: int | None
 
 
+@dataclass(frozen=True)
+class Progress:
+    """A view's versions and how far each has taken in the log (0 for nothing yet)."""
+
+    versions: Versions
+    current_at: int
+    building_at: int | None
+
+
 # The environment name the library's factory builds the view store with: on PostgreSQL its
 # tracking table is named after it (`views_tracking`).
 VIEW_STORE_NAME = "views"
@@ -87,6 +96,16 @@ class ViewStore(TrackingRecorder, ABC):
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
         """A cursor in a transaction of the view's database."""
+
+    @abstractmethod
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A cursor for one statement that only reads."""
+
+    @abstractmethod
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """A cursor in a transaction that commits, for many statements sent together."""
 
     @abstractmethod
     def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None: ...
@@ -122,7 +141,7 @@ class ViewStore(TrackingRecorder, ABC):
         return versions
 
     def versions(self, view: str) -> Versions:
-        with self._transaction(commit=False) as c:
+        with self._reading() as c:
             found = self._versions(c, view)
         if found is None:
             raise LookupError(f"the view {view} has not been prepared")
@@ -180,7 +199,7 @@ class ViewStore(TrackingRecorder, ABC):
         tracking: Tracking,
     ) -> None:
         """Upsert rows into a version's tables and move its tracking, in one transaction."""
-        with self._transaction(commit=True) as c:
+        with self._writing() as c:
             for table_name, table_rows in rows.items():
                 if table_rows:
                     table = view.table(table_name)
@@ -209,6 +228,28 @@ class ViewStore(TrackingRecorder, ABC):
         """The last position a version has taken in (0 for none)."""
         return self.max_tracking_id(tracking_name(view, version)) or 0
 
+    def progress(self, view: str) -> Progress:
+        """The view's versions and their tracking, in one query: what a worker asks each round."""
+        found = self.query(
+            "SELECT v.current_version, v.building_version, "
+            "(SELECT MAX(notification_id) FROM {tracking} "
+            "WHERE application_name = v.view || '_v' || v.current_version) AS current_at, "
+            "(SELECT MAX(notification_id) FROM {tracking} "
+            "WHERE application_name = v.view || '_v' || v.building_version) AS building_at "
+            "FROM {view_versions} v WHERE v.view=?",
+            (view,),
+            tracking=self.tracking_table,
+        )
+        if not found:
+            raise LookupError(f"the view {view} has not been prepared")
+        [row] = found
+        building = row["building_version"]
+        return Progress(
+            versions=Versions(current=row["current_version"], building=building),
+            current_at=row["current_at"] or 0,
+            building_at=None if building is None else row["building_at"] or 0,
+        )
+
     def position(self, view: str) -> int:
         """The last position the version now read has taken in (0 for none), in one query."""
         found = self.query(
@@ -223,7 +264,7 @@ class ViewStore(TrackingRecorder, ABC):
         self, statement: str, params: Sequence[SqlValue] = (), **tables: str
     ) -> list[dict[str, Any]]:
         """Rows of one statement whose table names are in braces (`_sql`)."""
-        with self._transaction(commit=False) as c:
+        with self._reading() as c:
             self._execute(c, self._sql(statement, raw=None, **tables), params)
             return [dict(row) for row in c.fetchall()]
 
@@ -298,6 +339,16 @@ class SQLiteViewStore(SQLiteTrackingRecorder, ViewStore):
         with self.datastore.transaction(commit=commit) as c:
             yield c
 
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            yield c
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as c:
+            yield c
+
     def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
 
@@ -322,8 +373,31 @@ class PostgresViewStore(PostgresTrackingRecorder, ViewStore):
         with self.datastore.transaction(commit=commit) as c:
             yield c
 
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        # One statement on a connection in autocommit is a transaction of its own: a BEGIN and
+        # a ROLLBACK around it would only cost two more round trips to the server.
+        with self.datastore.get_connection() as conn, conn.cursor() as c:
+            yield c
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        # In pipeline mode the BEGIN, every upsert and the tracking go to the server together,
+        # and wait for one answer (when the tracking's is read), then the COMMIT for another:
+        # a transaction's round trips no longer grow with the number of its statements.
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline(),
+            conn.transaction(),
+            conn.cursor() as c,
+        ):
+            yield c
+
     def _insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
-        self._insert_tracking(cursor, tracking)
+        # A cursor of its own: in a pipeline, the one the upserts went through may still be
+        # handed their results when the tracking's row is asked for.
+        with cursor.connection.cursor() as own:
+            self._insert_tracking(own, tracking)
 
     def _serialise_setup(self, cursor: Any) -> None:
         key = zlib.crc32(f"{self.datastore.schema}:view setup".encode())

@@ -256,14 +256,12 @@ class ProjectionWorker:
     def name(self) -> str:
         return self.view.spec.name
 
-    def step(self, version: int) -> int:
-        """Take up to `batch` more events into a version, in one transaction; how far its
-        tracking moved."""
-        projection = self.projection(version)
-        after = self.store.tracked(self.name, version)
-        head = self.ledger.recorder.max_notification_id() or 0
+    def step(self, version: int, after: int, head: int) -> int:
+        """Take up to `batch` more events into a version whose tracking is `after`, up to `head`,
+        in one transaction; how far its tracking moved."""
         if head <= after:
             return 0
+        projection = self.projection(version)
         found = self.ledger.recorder.select_notifications(
             after, self.batch, stop=head, topics=projection.topics, inclusive_of_start=False
         )
@@ -273,15 +271,27 @@ class ProjectionWorker:
         return last - after
 
     def run_once(self) -> int:
-        """One round: a batch into the version being rebuilt, if any, then into the live one,
-        switching reads to the rebuilt version once it has caught up. How far they moved."""
-        versions = self.store.versions(self.name)
-        moved = self.step(versions.current)
+        """One round: a batch into the live version and one into the version being rebuilt, if
+        any, switching reads to the rebuilt version once it has caught up. How far they moved.
+
+        A round asks the database where things stand twice, whatever it then does: the view's
+        versions with their tracking, and the log's head. Each step is then one read of the log
+        and one write; a rebuild's rounds are many, so these round trips are most of its cost
+        beyond the events themselves."""
+        progress = self.store.progress(self.name)
+        versions = progress.versions
+        head = self.ledger.recorder.max_notification_id() or 0
+        live = progress.current_at + self.step(versions.current, progress.current_at, head)
+        moved = live - progress.current_at
         if versions.building is not None:
-            moved += self.step(versions.building)
-            rebuilt = self.store.tracked(self.name, versions.building)
-            live = self.store.tracked(self.name, versions.current)
-            if rebuilt >= live and rebuilt >= (self.ledger.recorder.max_notification_id() or 0):
+            assert progress.building_at is not None
+            rebuilt = progress.building_at + self.step(
+                versions.building, progress.building_at, head
+            )
+            moved += rebuilt - progress.building_at
+            # Caught up with the log as this round read it, and so with the live version, which
+            # this round took no further than that.
+            if rebuilt >= head:
                 self.store.switch(self.view.spec, versions.building)
                 self._projections.pop(versions.current, None)
                 log.info("view rebuilt", view=self.name, version=versions.building, at=rebuilt)
