@@ -17,7 +17,6 @@ from pydantic import ValidationError
 
 from api.deps import Ledger, Reading
 from api.exports import Format
-from api.problems import Problem
 from api.routers import contracts as api
 from api.routers import dashboards as dashboard_api
 from api.routers.dashboards import Dashboards
@@ -34,6 +33,7 @@ from api.web.forms import (
     form_key,
     invalid,
     once,
+    passes,
     pence_of,
     refusal,
     required,
@@ -74,7 +74,7 @@ def positions_page(
         banner=done_message(request),
         contract=contract,
         positions=list(reversed(contract.financial_positions)),
-        may_report=_may_report(request, visit, ledger, contract_id),
+        may_report=passes(lambda: _reportable(request, visit, ledger, contract_id)),
     )
     return shown(request, page)
 
@@ -123,16 +123,6 @@ def _reportable(
     return api.readable(
         ledger, caller(request, visit, "contract.report_financial_position"), contract_id
     )
-
-
-def _may_report(request: Request, visit: Visit, ledger: Trustledger, contract_id: UUID) -> bool:
-    try:
-        _reportable(request, visit, ledger, contract_id)
-    except Problem as refused:
-        if refused.status == 403:
-            return False
-        raise
-    return True
 
 
 def _position(sent: Submitted, errors: list[Error]) -> FinancialPositionToReport | None:

@@ -187,6 +187,18 @@ def caller(request: Request, visit: Visit, action: str) -> Caller:
     return Caller(reader, action, reader.actor(request.state.request_id))
 
 
+def passes(check: Callable[[], object]) -> bool:
+    """Whether the policy lets the reader past `check` (refused with 403: no; anything else is
+    raised): which forms and links a page offers. Taking the action asks the policy again."""
+    try:
+        check()
+    except Problem as refused:
+        if refused.status == 403:
+            return False
+        raise
+    return True
+
+
 def acting(
     request: Request,
     visit: Visit,

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from api.deps import Ledger, today
-from api.problems import Problem
 from api.routers import contracts as contract_api
 from api.routers import notices as api
 from api.schemas.common import Reason
@@ -39,6 +38,7 @@ from api.web.forms import (
     form_key,
     invalid,
     once,
+    passes,
     refusal,
     required,
     shown,
@@ -84,7 +84,7 @@ def notices_page(contract_id: UUID, request: Request, visit: SignedIn, ledger: L
         nav="portfolio",
         contract=contract,
         notices=list(reversed(found)),
-        may_issue=_may_issue(request, visit, ledger, contract_id),
+        may_issue=passes(lambda: _issuable(request, visit, ledger, contract_id)),
     )
 
 
@@ -131,16 +131,6 @@ def _issuable(
 ) -> ServiceContract:
     """The contract, once the reader is known to be one who may issue a notice under it."""
     return contract_api.readable(ledger, caller(request, visit, "notice.issue"), contract_id)
-
-
-def _may_issue(request: Request, visit: Visit, ledger: Trustledger, contract_id: UUID) -> bool:
-    try:
-        _issuable(request, visit, ledger, contract_id)
-    except Problem as refused:
-        if refused.status == 403:
-            return False
-        raise
-    return True
 
 
 def _notice(
@@ -246,13 +236,9 @@ def _notice_page(
 
 def _may(request: Request, visit: Visit, ledger: Trustledger, notice_id: UUID, action: str) -> bool:
     """Whether the policy gives the reader `action` on this notice (to offer its form)."""
-    try:
-        api.read_notice(notice_id, caller(request, visit, action), ledger, Response())
-    except Problem as refused:
-        if refused.status == 403:
-            return False
-        raise
-    return True
+    return passes(
+        lambda: api.read_notice(notice_id, caller(request, visit, action), ledger, Response())
+    )
 
 
 def _refused(

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ValidationError
 
 from api.deps import Caller, Ledger, today
 from api.policy import Principal, require_access, require_role
-from api.problems import Problem
 from api.routers import kpis as kpi_api
 from api.routers.contracts import parties, readable
 from api.routers.dashboards import Dashboards, visible_contracts
@@ -43,6 +42,7 @@ from api.web.forms import (
     form_key,
     invalid,
     once,
+    passes,
     required,
     shown,
     within,
@@ -75,13 +75,13 @@ PeriodLabel = Annotated[str, Path(min_length=4, max_length=12)]
 
 def may(reader: Principal, action: str, contract_id: UUID, sides: tuple[str, str]) -> bool:
     """Whether the policy lets the reader take `action` on the contract whose parties are
-    `sides`: which forms and links a page offers. Taking the action asks the policy again."""
-    try:
+    `sides`, without reading the ledger again: which forms and links a page offers."""
+
+    def check() -> None:
         require_role(reader, action)
         require_access(reader, action, contract_id, sides)
-    except Problem:
-        return False
-    return True
+
+    return passes(check)
 
 
 def may_on(reader: Principal, action: str, contract: ServiceContract) -> bool:

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from api.deps import Ledger
-from api.problems import Problem
 from api.routers import contracts as api
 from api.schemas.common import Reason
 from api.schemas.contracts import VariationChangesBody, VariationToPropose
@@ -34,6 +33,7 @@ from api.web.forms import (
     form_key,
     invalid,
     once,
+    passes,
     pence_of,
     refusal,
     required,
@@ -399,13 +399,7 @@ def _may(
     request: Request, visit: Visit, ledger: Trustledger, contract: ServiceContract, action: str
 ) -> bool:
     """Whether the policy gives the reader `action` on this contract (to offer its link)."""
-    try:
-        api.readable(ledger, caller(request, visit, action), contract.id)
-    except Problem as refused:
-        if refused.status == 403:
-            return False
-        raise
-    return True
+    return passes(lambda: api.readable(ledger, caller(request, visit, action), contract.id))
 
 
 def _party_names(contract: ServiceContract) -> dict[str, str]:
