@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -253,9 +253,49 @@ class PortfolioLine(BaseModel):
 
 # A contract's row after ten years of 40 monthly KPIs is about 300 KB of JSON, and parsing it
 # took 25 ms of a 35 ms read on the national dataset. A row changes only when its contract's
-# events arrive, so each reader keeps its last parse of the rows it has read, each with the exact
-# text it was parsed from: a row whose text has changed is parsed afresh.
+# events arrive, so each reader keeps what it made of the rows it has read, each with the exact
+# text it was made from: a row whose text has changed is made afresh. With the parse it keeps the
+# row's JSON as the API writes it (made once, ~1 ms), which an answer splices in rather than
+# serialising the whole contract again on every read.
 PARSED_ROWS = 64
+# A portfolio line depends on its stored row, its authority's grade and the day it is read on; an
+# admin's portfolio reads every contract's (about 34 KB of JSON each after ten years, most of it
+# the due days of owed returns), so a line is kept per contract until one of the three changes.
+PORTFOLIO_LINES = 1024
+
+S = TypeVar("S")
+M = TypeVar("M")
+
+
+class _Kept(Generic[S, M]):
+    """The last few things made, each with what it was made from; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[UUID, tuple[S, M]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: UUID, source: S) -> M | None:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None or kept[0] != source:
+                return None
+            self._kept.move_to_end(key)
+            return kept[1]
+
+    def latest(self, key: UUID) -> M | None:
+        """What was last made for `key`, whatever from."""
+        with self._lock:
+            kept = self._kept.get(key)
+            return None if kept is None else kept[1]
+
+    def put(self, key: UUID, source: S, made: M) -> M:
+        with self._lock:
+            self._kept[key] = (source, made)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return made
 
 
 class DashboardReader:
@@ -263,22 +303,28 @@ class DashboardReader:
 
     def __init__(self, store: ViewStore) -> None:
         self.store = store
-        self._parsed: OrderedDict[UUID, tuple[str, ContractDashboard]] = OrderedDict()
-        self._parsed_lock = threading.Lock()
+        self._contracts: _Kept[str, tuple[ContractDashboard, bytes]] = _Kept(PARSED_ROWS)
+        self._lines: _Kept[tuple[str, str | None, date], tuple[PortfolioLine, bytes]] = _Kept(
+            PORTFOLIO_LINES
+        )
 
     def _contract(self, contract_id: UUID, text: str) -> ContractDashboard:
-        with self._parsed_lock:
-            kept = self._parsed.get(contract_id)
-            if kept is not None and kept[0] == text:
-                self._parsed.move_to_end(contract_id)
-                return kept[1]
-        parsed = ContractDashboard.model_validate_json(text)
-        with self._parsed_lock:
-            self._parsed[contract_id] = (text, parsed)
-            self._parsed.move_to_end(contract_id)
-            while len(self._parsed) > PARSED_ROWS:
-                self._parsed.popitem(last=False)
-        return parsed
+        kept = self._contracts.get(contract_id, text)
+        if kept is None:
+            parsed = ContractDashboard.model_validate_json(text)
+            kept = self._contracts.put(contract_id, text, (parsed, _json(parsed)))
+        return kept[0]
+
+    def contract_json(self, contract: ContractDashboard) -> bytes | None:
+        """The JSON of a contract's row as `dashboard` last read it, made once per version of
+        the row; None for one this reader did not read (e.g. folded as at an instant)."""
+        kept = self._contracts.latest(contract.contract_id)
+        return kept[1] if kept is not None and kept[0] is contract else None
+
+    def line_json(self, line: PortfolioLine) -> bytes | None:
+        """The JSON of a line as `portfolio` last made it; None for one it did not make."""
+        kept = self._lines.latest(line.row.contract_id)
+        return kept[1] if kept is not None and kept[0] is line else None
 
     def position(self) -> int:
         """The last log position the dashboards read now have taken in."""
@@ -303,7 +349,7 @@ class DashboardReader:
     def portfolio(self, contract_ids: Iterable[UUID] | None, today: date) -> list[PortfolioLine]:
         """The given contracts (every contract for None), in the order of council and title."""
         statement = (
-            "SELECT c.portfolio, a.latest_grade FROM {dashboard_contracts} c "
+            "SELECT c.contract_id, c.portfolio, a.latest_grade FROM {dashboard_contracts} c "
             "LEFT JOIN {dashboard_authorities} a ON a.ons_code = c.ons_code"
         )
         params: list[str] = []
@@ -313,12 +359,18 @@ class DashboardReader:
                 return []
             statement += f" WHERE c.contract_id IN ({', '.join('?' for _ in params)})"
         lines = [
-            _portfolio_line(
-                PortfolioRow.model_validate_json(row["portfolio"]), row["latest_grade"], today
-            )
+            self._line(row["contract_id"], row["portfolio"], row["latest_grade"], today)
             for row in self.store.query(statement, params)
         ]
         return sorted(lines, key=lambda line: (line.row.council, line.row.title))
+
+    def _line(self, contract_id: str, text: str, grade: str | None, today: date) -> PortfolioLine:
+        key, source = UUID(contract_id), (text, grade, today)
+        kept = self._lines.get(key, source)
+        if kept is None:
+            line = _portfolio_line(PortfolioRow.model_validate_json(text), grade, today)
+            kept = self._lines.put(key, source, (line, _json(line)))
+        return kept[0]
 
     def contracts_of(self, organisation_id: str) -> list[UUID]:
         """The contracts an organisation is a party to, as council or as trust."""
@@ -336,6 +388,11 @@ class DashboardReader:
             "SELECT ofsted FROM {dashboard_authorities} WHERE ons_code=?", (ons_code,)
         )
         return OfstedRecord.model_validate_json(found[0]["ofsted"]) if found else None
+
+
+def _json(row: BaseModel) -> bytes:
+    """A row's JSON as the API writes it: the bytes pydantic makes of it inside an answer."""
+    return row.__pydantic_serializer__.to_json(row)
 
 
 def _portfolio_line(row: PortfolioRow, grade: str | None, today: date) -> PortfolioLine:

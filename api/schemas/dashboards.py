@@ -3,6 +3,7 @@ reports a commissioner takes to a board (CSV, XLSX)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -59,6 +60,14 @@ class DashboardView(BaseModel):
     )
     position: int = Field(description="The log position the dashboard shows")
     attribution: str | None
+
+    def to_json(self, contract_json: bytes | None) -> bytes:
+        """The view as the API answers it, with the contract's JSON made earlier spliced in
+        where given (`DashboardReader.contract_json`): the contract is nearly all of it."""
+        if contract_json is None:
+            return self.__pydantic_serializer__.to_json(self)
+        board = self.dashboard.model_copy(update={"contract": _PLACEHOLDER})
+        return _spliced(self.model_copy(update={"dashboard": board}), contract_json)
 
     def report(self) -> Report:
         board = self.dashboard
@@ -166,6 +175,15 @@ class PortfolioView(BaseModel):
     position: int
     attribution: str | None
 
+    def to_json(self, lines_json: Sequence[bytes | None]) -> bytes:
+        """The view as the API answers it, with each line's JSON made earlier spliced in where
+        all are given (`DashboardReader.line_json`, in the order of `contracts`)."""
+        made = [each for each in lines_json if each is not None]
+        if len(made) != len(self.contracts):
+            return self.__pydantic_serializer__.to_json(self)
+        shell = self.model_copy(update={"contracts": [_PLACEHOLDER]})
+        return _spliced(shell, b",".join(made))
+
     def report(self) -> Report:
         section = Section(
             "Contracts",
@@ -216,6 +234,21 @@ class ActivityView(BaseModel):
     size: int
     total: int
     position: int
+
+
+# Where a part serialised earlier goes: the shell of a view, with this string in the part's place,
+# is serialised and the string's JSON replaced by the part's. The part is the first thing in its
+# view that is not a date or a number, so the first occurrence is its place, whatever the text of
+# the rest. Pydantic warns of a string where the schema wants a model; that is the point here.
+_PLACEHOLDER = "\x00spliced\x00"
+_PLACEHOLDER_JSON = b'"\\u0000spliced\\u0000"'
+
+
+def _spliced(shell: BaseModel, part: bytes) -> bytes:
+    made = shell.__pydantic_serializer__.to_json(shell, warnings=False)
+    before, found, after = made.partition(_PLACEHOLDER_JSON)
+    assert found, "the placeholder is in the shell"
+    return before + part + after
 
 
 def attribution(public_data: bool) -> str | None:

@@ -202,11 +202,9 @@ async def dashboard_download(
         ledger,
         reader,
         request,
-        Response(),
         None,
         format,
     )
-    assert isinstance(answer, Response), "a CSV or XLSX is always a download"
     # Contract business, as the pages are: not to be kept by a shared computer's cache.
     answer.headers["Cache-Control"] = "no-store"
     return answer

@@ -207,7 +207,7 @@ def dashboard_page(
     found, position, asked = scrutiny.dashboard_as_asked(
         reading, contract_id, ledger, reader, scrutiny.as_at_asked(request, ledger), today()
     )
-    benchmarks = kpi_benchmarks(ledger, found)
+    benchmarks = kpi_benchmarks(ledger, found, position)
     return render(
         request,
         visit,

@@ -12,6 +12,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from api.demo import SANDWELL_COUNCIL
+from api.schemas.dashboards import DashboardView, PortfolioView
 from api.settings import Settings
 from domain.application import Trustledger
 from domain.ledger import LedgerAggregate
@@ -95,6 +96,49 @@ def test_an_event_delivered_again_changes_no_row(ledger: Trustledger, store: Vie
     assert stored.contract == expected
     assert stored.contract.kpis[0].open_queries == 1
     assert dashboard.row.contract_id == history.contract.id
+
+
+def test_a_reader_serialises_a_row_once_per_version_and_answers_with_the_whole_views_json(
+    ledger: Trustledger, store: ViewStore
+) -> None:
+    history = with_two_quarters()
+    ledger.events.put(history.events)
+    store.prepare(DASHBOARD)
+    worker = ProjectionWorker(VIEWS["dashboard"], ledger, store)
+    caught_up(worker)
+    reader, day = DashboardReader(store), date(2024, 11, 1)
+
+    first = reader.dashboard(history.contract.id, day)
+    again = reader.dashboard(history.contract.id, day)
+    assert first is not None
+    assert again is not None
+    assert again.contract is first.contract
+    made = reader.contract_json(first.contract)
+    assert made == first.contract.model_dump_json().encode()
+    board = DashboardView(dashboard=first, benchmarks={}, position=7, attribution=None)
+    assert board.to_json(made) == board.model_dump_json().encode()
+    assert board.to_json(None) == board.model_dump_json().encode()
+    [line] = reader.portfolio(None, day)
+    assert reader.portfolio(None, day) == [line]
+    portfolio = PortfolioView(contracts=[line], today=day, position=7, attribution=None)
+    assert portfolio.to_json([reader.line_json(line)]) == portfolio.model_dump_json().encode()
+
+    # The contract's next event makes its rows anew; what was made of the old ones is not used.
+    assert history.series is not None
+    history.series.query_return(
+        period_label="2024-25 Q2", question="why the fall?", actor=COMMISSIONER
+    )
+    history.record(history.series)
+    ledger.events.put(history.events[-1:])
+    caught_up(worker)
+    later = reader.dashboard(history.contract.id, day)
+    assert later is not None
+    assert later.contract.kpis[0].open_queries == 1
+    assert reader.contract_json(first.contract) is None
+    assert reader.contract_json(later.contract) == later.contract.model_dump_json().encode()
+    [next_day] = reader.portfolio(None, date(2024, 11, 2))
+    assert reader.line_json(line) is None
+    assert reader.line_json(next_day) == next_day.model_dump_json().encode()
 
 
 def test_a_rebuilt_view_equals_the_view_maintained_live_row_for_row(
