@@ -31,6 +31,9 @@ class CommitReplyCutter:
         self._armed = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
+        # asyncio keeps only weak references to tasks: a connection's handler waiting on a
+        # closed stream would be collected mid-`finally` without one of its own.
+        self._handlers: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self._run, name="commit-cutter", daemon=True)
 
     def cut_after_next_commit(self) -> None:
@@ -46,15 +49,21 @@ class CommitReplyCutter:
             self._loop.run_forever()
         finally:
             server.close()
-            pending = asyncio.all_tasks(self._loop)
-            for task in pending:
-                task.cancel()
-            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # Until none is left: a connection accepted as the loop stopped starts its handler
+            # only now, and a handler dropped unfinished would be closed mid-`finally` later.
+            while pending := asyncio.all_tasks(self._loop):
+                for task in pending:
+                    task.cancel()
+                self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     async def _serve(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        handler.add_done_callback(self._handlers.discard)
         try:
             server_in, server_out = await asyncio.open_connection(*self.upstream)
         except OSError:
