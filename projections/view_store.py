@@ -14,6 +14,7 @@ carrying rows for events already tracked fails whole: a re-delivered event chang
 from __future__ import annotations
 
 import string
+import threading
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -404,6 +405,12 @@ class PostgresViewStore(PostgresTrackingRecorder, ViewStore):
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
+# The library's tracking recorder records its table's migration on creation, and two threads
+# creating it at once (a worker's view threads starting together) both try: on SQLite, which has
+# no advisory lock to serialise that (PostgreSQL's setup takes one), one of them failed.
+_SETTING_UP = threading.Lock()
+
+
 def view_store(env: Mapping[str, str]) -> ViewStore:
     """The view store of the ledger's own database (`Settings.ledger_env()`)."""
     factory: InfrastructureFactory[TrackingRecorder] = InfrastructureFactory.construct(
@@ -412,7 +419,8 @@ def view_store(env: Mapping[str, str]) -> ViewStore:
     store_class: type[ViewStore] = (
         PostgresViewStore if env["PERSISTENCE_MODULE"].endswith("postgres") else SQLiteViewStore
     )
-    store = factory.tracking_recorder(store_class)
+    with _SETTING_UP:
+        store = factory.tracking_recorder(store_class)
     assert isinstance(store, ViewStore)
     return store
 

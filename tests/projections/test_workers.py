@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pytest
 from api.settings import Settings
 from domain.application import Trustledger
 from projections.dashboard_view import DASHBOARD
-from projections.view_store import Versions, ViewStore
+from projections.view_store import Versions, ViewStore, view_store
 from tests.projections.builders import with_two_quarters
 from tests.projections.test_views import eventually, every_row, readable_position
 from tests.test_demo import seed
@@ -139,3 +141,23 @@ def test_a_standby_takes_over_when_the_active_worker_is_killed(
 
 def _position(store: ViewStore) -> int:
     return readable_position(store, "dashboard")
+
+
+def test_a_workers_view_threads_starting_together_each_open_the_view_store(
+    tmp_path: Path,
+) -> None:
+    """Given a new SQLite ledger, when a worker's view threads all open its view store at the
+    same moment, then each gets one: its creation records the table's migration once, not once
+    per thread with all but one refused."""
+    env = Settings(var_dir=tmp_path).ledger_env()
+    Trustledger(env).close()
+    together = threading.Barrier(4)
+
+    def open_store() -> ViewStore:
+        together.wait()
+        return view_store(env)
+
+    with ThreadPoolExecutor(4) as threads:
+        opening = [threads.submit(open_store) for _ in range(4)]
+
+    assert all(isinstance(opened.result(), ViewStore) for opened in opening)
