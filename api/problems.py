@@ -68,6 +68,11 @@ _DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
 ]
 
 
+def status_of(error: errors.DomainError) -> int:
+    """The HTTP status a refusal by the domain is answered with, on the API and on the pages."""
+    return next((status for cls, status in _DOMAIN_STATUS if isinstance(error, cls)), 409)
+
+
 def _slug(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
@@ -278,7 +283,7 @@ def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
 
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, error: errors.DomainError) -> Response:
-        status = next((s for cls, s in _DOMAIN_STATUS if isinstance(error, cls)), 409)
+        status = status_of(error)
         name = type(error).__name__
         title = type(error).__doc__ or name
         return problem_response(

@@ -31,7 +31,7 @@ from starlette.datastructures import FormData
 
 from api.deps import Acting, Caller
 from api.policy import require_role
-from api.problems import _DOMAIN_STATUS, Problem
+from api.problems import Problem, status_of
 from api.web.dates import DateInput, read_date
 from api.web.formats import sentence
 from api.web.session import CSRF_FIELD, SignedIn, Visit, check_csrf, principal
@@ -237,7 +237,7 @@ def refusal(error: DomainError, field: str) -> tuple[int, list[Error]]:
     """The status and the form error for a command the domain refused, for the page to show
     beside the reader's answers. A refusal that means "not yours" or "not there" is raised
     again, to be the 403 or 404 page, as the API would answer it."""
-    status = next((s for cls, s in _DOMAIN_STATUS if isinstance(error, cls)), 409)
+    status = status_of(error)
     if status in (403, 404):
         raise error
     if isinstance(error, StaleVersion):
