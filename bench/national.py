@@ -260,6 +260,14 @@ def main() -> None:
                     )
         finally:
             ledger.close()
+    label, head, _, _ = sizes[-1]
+    load_seconds = sum(loaded.seconds for _, _, loaded, _ in sizes) + public.seconds
+    view_seconds = sum(views.seconds for _, _, _, views in sizes)
+    print(
+        f"{label}, the whole load: {head:,} events recorded in {load_seconds:.0f} s "
+        f"(the public record and every step), their views built in {view_seconds:.0f} s",
+        flush=True,
+    )
     _, _, first_load, first_views = sizes[0]
     for label, _, loaded, views in sizes:
         results.append(
