@@ -44,6 +44,7 @@ from psycopg.sql import SQL, Identifier
 from domain.application import Trustledger
 from projections.activity_view import ACTIVITY, ActivityProjection
 from projections.dashboard_view import DASHBOARD, DashboardProjection
+from projections.events import reusing_mapper
 from projections.view_projection import ViewProjection
 from projections.view_store import ViewSpec, ViewStore, view_store
 
@@ -251,6 +252,7 @@ class ProjectionWorker:
         self.store = store
         self.batch = batch
         self._projections: dict[int, ViewProjection] = {}
+        self._mapper = reusing_mapper(ledger.mapper)
 
     @property
     def name(self) -> str:
@@ -267,7 +269,7 @@ class ProjectionWorker:
         )
         # A short page is everything up to the head: the view has read the log that far.
         last = found[-1].id if len(found) == self.batch else head
-        projection.process([(self.ledger.mapper.to_domain_event(n), n.id) for n in found], last)
+        projection.process([(self._mapper.to_domain_event(n), n.id) for n in found], last)
         return last - after
 
     def run_once(self) -> int:
