@@ -50,9 +50,11 @@ from projections.view_store import ViewSpec, ViewStore, view_store
 
 log = structlog.get_logger()
 
-# Events per transaction when catching up or rebuilding: large enough that the commit's cost is
-# shared by many events, small enough that a rebuild's transaction stays short.
-BATCH = 500
+# Events per transaction when catching up or rebuilding: large enough that a round's fixed cost
+# (asking where the view and the log stand, reading a page, committing) is shared by many events,
+# small enough that a transaction stays short (a few tenths of a second) and a batch's events
+# sit in memory without thought. At 500 those fixed round trips were a third of a rebuild.
+BATCH = 2000
 # How often a standby asks for the lock, and how often SQLite's log is polled: the bound on the
 # standby's takeover and on SQLite's latency.
 LOCK_POLL_SECONDS = 0.5
