@@ -35,7 +35,7 @@ from domain.services import ServiceLine
 from projections.activity_view import ACTIVITY
 from projections.dashboard_view import DASHBOARD, DashboardProjection
 from projections.view_store import VIEW_STORE_NAME, PostgresViewStore, ViewStore, view_store
-from projections.worker import VIEWS, ProjectionWorker
+from projections.worker import BATCH, VIEWS, ProjectionWorker
 
 TERM = Term(starts=date(2018, 4, 1), ends=date(2028, 3, 31))
 YEARS = [year.label for year in TERM.financial_years]
@@ -185,8 +185,8 @@ def main() -> None:
     print(f"{'path':<52}{'events/s':>12}")
     print(f"{'raw read of the notification log (pages of 500)':<52}{read:>12.0f}")
     print(f"{'the same, decoded into domain events':<52}{decoded:>12.0f}")
-    print(f"{'dashboard rebuild (500 events per transaction)':<52}{rebuilt:>12.0f}")
-    print(f"{'activity rebuild (500 events per transaction)':<52}{activity:>12.0f}")
+    print(f"{f'dashboard rebuild ({BATCH} events per transaction)':<52}{rebuilt:>12.0f}")
+    print(f"{f'activity rebuild ({BATCH} events per transaction)':<52}{activity:>12.0f}")
     print(f"{'library ProjectionRunner (one event per transaction)':<52}{baseline:>12.0f}")
     print(
         f"rebuild: {rebuilt / baseline:.1f}x the default runner, "

@@ -44,14 +44,17 @@ from psycopg.sql import SQL, Identifier
 from domain.application import Trustledger
 from projections.activity_view import ACTIVITY, ActivityProjection
 from projections.dashboard_view import DASHBOARD, DashboardProjection
+from projections.events import reusing_mapper
 from projections.view_projection import ViewProjection
 from projections.view_store import ViewSpec, ViewStore, view_store
 
 log = structlog.get_logger()
 
-# Events per transaction when catching up or rebuilding: large enough that the commit's cost is
-# shared by many events, small enough that a rebuild's transaction stays short.
-BATCH = 500
+# Events per transaction when catching up or rebuilding: large enough that a round's fixed cost
+# (asking where the view and the log stand, reading a page, committing) is shared by many events,
+# small enough that a transaction stays short (a few tenths of a second) and a batch's events
+# sit in memory without thought. At 500 those fixed round trips were a third of a rebuild.
+BATCH = 2000
 # How often a standby asks for the lock, and how often SQLite's log is polled: the bound on the
 # standby's takeover and on SQLite's latency.
 LOCK_POLL_SECONDS = 0.5
@@ -251,6 +254,7 @@ class ProjectionWorker:
         self.store = store
         self.batch = batch
         self._projections: dict[int, ViewProjection] = {}
+        self._mapper = reusing_mapper(ledger.mapper)
 
     @property
     def name(self) -> str:
@@ -267,7 +271,7 @@ class ProjectionWorker:
         )
         # A short page is everything up to the head: the view has read the log that far.
         last = found[-1].id if len(found) == self.batch else head
-        projection.process([(self.ledger.mapper.to_domain_event(n), n.id) for n in found], last)
+        projection.process([(self._mapper.to_domain_event(n), n.id) for n in found], last)
         return last - after
 
     def run_once(self) -> int:

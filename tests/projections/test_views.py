@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from api.demo import SANDWELL_COUNCIL
 from api.schemas.dashboards import DashboardView, PortfolioView
@@ -19,7 +19,7 @@ from domain.ledger import LedgerAggregate
 from projections.activity_view import ACTIVITY, ActivityReader
 from projections.dashboard import fold, rows_of
 from projections.dashboard_view import DASHBOARD, DashboardReader
-from projections.view_store import ViewSpec, ViewStore
+from projections.view_store import ViewSpec, ViewStore, tracking_name
 from projections.worker import VIEWS, ProjectionWorker, request_rebuild, run_workers
 from tests.domain.specs import COMMISSIONER, PROVIDER
 from tests.projections.builders import with_two_quarters
@@ -215,3 +215,29 @@ def readable_position(store: ViewStore, name: str) -> int:
         return store.position(name)
     except Exception:  # noqa: BLE001 - the worker may not have made the view's tables yet
         return 0
+
+
+def test_a_batch_naming_a_row_twice_keeps_its_last_and_stores_absent_values(
+    store: ViewStore,
+) -> None:
+    store.prepare(ACTIVITY)
+    series, notice = "series-id", "notice-id"
+
+    store.write(
+        ACTIVITY,
+        1,
+        {
+            "activity_members": [
+                (series, "first-contract", "A1"),
+                (notice, "a-contract", None),
+                (series, "second-contract", None),
+            ]
+        },
+        Tracking(tracking_name(ACTIVITY.name, 1), 3),
+    )
+
+    assert every_row(store, ACTIVITY)["activity_members"] == [
+        {"aggregate_id": notice, "contract_id": "a-contract", "kpi": None},
+        {"aggregate_id": series, "contract_id": "second-contract", "kpi": None},
+    ]
+    assert store.position(ACTIVITY.name) == 3
