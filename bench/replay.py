@@ -5,14 +5,17 @@ and, interleaved with it, by a ledger over the same store that keeps none (repla
 event), so the ratio between them is measured under the same load.
 
     python -m bench.replay [--store sqlite|postgres] [--years 10] [--reads 200] [--national]
+                           [--snapshot-every N]
 
 The contract schedules all 14 national indicators monthly; the trust returns each month through
 the group-commit writer, the council queries one return a month and the trust answers it, and
 one return in twelve is restated. With --national, the history is instead one council's of the
 national dataset (api/national.py: 40 KPIs, about 11,000 events), saved by its bulk path. Each
 as-at read takes a random instant recorded between two years' returns, so it replays a random
-length of history. PostgreSQL comes from TRUSTLEDGER_DATABASE_URL or
-TRUSTLEDGER_TEST_DATABASE_URL, in a scratch schema; SQLite is a file in a scratch directory.
+length of history. --snapshot-every takes snapshots every N events of a contract or a series
+instead of the ledger's interval (domain.application.SNAPSHOT_EVERY). PostgreSQL comes from
+TRUSTLEDGER_DATABASE_URL or TRUSTLEDGER_TEST_DATABASE_URL, in a scratch schema; SQLite is a file
+in a scratch directory.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from api.national import NationalPlan, national_history
 from api.settings import Settings
 from domain import kpis
 from domain.actor import Actor, Role
-from domain.application import AsAt, Session, Trustledger, Write
+from domain.application import SNAPSHOT_EVERY, AsAt, Session, Trustledger, Write
 from domain.indicator_series import IndicatorSeries
 from domain.indicators import CATALOGUE, Indicator
 from domain.periods import FinancialYear
@@ -226,7 +229,11 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--reads", type=int, default=100)
     parser.add_argument("--national", action="store_true")
+    parser.add_argument("--snapshot-every", type=int)
     args = parser.parse_args()
+    if args.snapshot_every:
+        for cls in SNAPSHOT_EVERY:
+            SNAPSHOT_EVERY[cls] = args.snapshot_every
     rng = random.Random(7)  # noqa: S311 - repeatable figures and instants, not a secret
     with scratch_store(args.store) as settings:
         ledger = Trustledger(settings.ledger_env())
@@ -255,8 +262,10 @@ def main() -> None:
                 "one KPI series": lambda on, at: _read(on, series_id, IndicatorSeries, at),
                 "KPI summary (contract, all series)": lambda on, at: _summary(on, contract_id, at),
             }
+            every = ", ".join(f"{cls.__name__} {n}" for cls, n in SNAPSHOT_EVERY.items())
             print(
-                f"{args.store}: {args.years} years, {events} events recorded in {built:.1f}s; "
+                f"{args.store}: {args.years} years, {events} events recorded in {built:.1f}s, "
+                f"snapshots every {every} events; "
                 f"{args.reads} reads each, from snapshots and replaying every event in turn"
             )
             print(

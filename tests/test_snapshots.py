@@ -24,7 +24,7 @@ from domain.application import Trustledger
 from domain.indicator_series import IndicatorSeries
 from domain.ledger import LedgerAggregate
 from domain.service_contract import ServiceContract
-from domain.transcodings import AggregateSnapshot
+from domain.transcodings import STATES, AggregateSnapshot
 from projections.audit_log import AuditStore
 from tests.domain.test_kpi_schedule import A1
 from tests.test_as_at import a_life
@@ -162,3 +162,11 @@ def test_a_snapshot_refuses_an_attribute_it_has_no_declared_type_for(
 
     with pytest.raises(TypeError, match="remembered"):
         AggregateSnapshot.take(contract)
+
+
+def test_a_snapshot_of_a_state_shaped_otherwise_is_refused_when_read() -> None:
+    codec = STATES[IndicatorSeries]
+    older = {"_created_on": None, "_modified_on": None, "contract_id": None}
+
+    with pytest.raises(ValueError, match="declared"):
+        codec.decode(older)
