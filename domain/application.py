@@ -16,12 +16,14 @@ from operator import attrgetter
 from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     EventStore,
     JSONTranscoder,
     Notification,
     RecordConflictError,
+    Recording,
     StoredEvent,
 )
 from eventsourcing.utils import get_topic
@@ -71,6 +73,7 @@ _PUBLICATION_EVENTS = (Publication.Imported, Publication.Restated)
 # The aggregates whose streams grow with a contract's life, and how many of their events a read
 # may replay after the latest snapshot. MEASURE
 SNAPSHOT_EVERY: dict[type[LedgerAggregate], int] = {ServiceContract: 100, IndicatorSeries: 100}
+_SNAPSHOTTED = tuple(SNAPSHOT_EVERY)
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +245,7 @@ class Trustledger(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        self._snapshotted = Repository(event_store=self.events, snapshot_store=self.snapshots)
         self._writer = GroupCommitWriter(
             self.repository,
             self._save_batch,
@@ -249,6 +253,14 @@ class Trustledger(Application[UUID]):
         )
         self._published = _FoldedPublications()
         self._just_committed = _JustCommitted()
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, less the snapshots: it would ask their table first on every
+        read, a query more for each aggregate of a kind that has none. Contracts and series are
+        read from them by `get`."""
+        repository = super().construct_repository()
+        repository.snapshot_store = None
+        return repository
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -270,10 +282,9 @@ class Trustledger(Application[UUID]):
         if version is not None:
             aggregate = self._just_committed.take(aggregate_id, version)
         if aggregate is None:
+            repository = self._snapshotted if issubclass(cls, _SNAPSHOTTED) else self.repository
             try:
-                aggregate = self.repository.get(
-                    aggregate_id, version=version, projector_func=_project
-                )
+                aggregate = repository.get(aggregate_id, version=version, projector_func=_project)
             except AggregateNotFoundError:
                 aggregate = None
         if not isinstance(aggregate, cls):
@@ -499,7 +510,11 @@ class Trustledger(Application[UUID]):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
         """Save as the library does, then snapshot each aggregate whose new events took it past
         a multiple of its class's interval (SNAPSHOT_EVERY), from the object in hand.
 
