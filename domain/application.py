@@ -71,8 +71,11 @@ _INSPECTION_EVENTS = (
 )
 _PUBLICATION_EVENTS = (Publication.Imported, Publication.Restated)
 # The aggregates whose streams grow with a contract's life, and how many of their events a read
-# may replay after the latest snapshot. MEASURE
-SNAPSHOT_EVERY: dict[type[LedgerAggregate], int] = {ServiceContract: 100, IndicatorSeries: 100}
+# may replay after the latest snapshot. Folding a national contract's 41 aggregates as at the
+# head of its ten years on PostgreSQL (min of 15, loaded machine): 136 ms from snapshots taken
+# every 50 events, 391 ms every 100 (the tail of up to 99 events a series costs more than its
+# snapshot), 218 ms every 25, against 549-568 ms replaying. A series' snapshot grows to 51 KB.
+SNAPSHOT_EVERY: dict[type[LedgerAggregate], int] = {ServiceContract: 50, IndicatorSeries: 50}
 _SNAPSHOTTED = tuple(SNAPSHOT_EVERY)
 
 log = logging.getLogger(__name__)
