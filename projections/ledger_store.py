@@ -532,13 +532,16 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         # position (its event was logged by then), then only the events after it. The library
         # names the snapshots table as it names the events table, with "snapshots" for "events".
         snapshots = Identifier(self.events_table_name.removesuffix("_events") + "_snapshots")
+        # The latest versions are chosen before any state is read: sorting the candidates with
+        # their state would read every snapshot of the aggregate, not only the one wanted.
         self._select_snapshots_at = SQL(
             "WITH s AS (SELECT DISTINCT ON (s.originator_id) s.originator_id, "
-            "s.originator_version, s.topic, s.state FROM {0}.{2} s JOIN {0}.{1} e "
+            "s.originator_version FROM {0}.{2} s JOIN {0}.{1} e "
             "ON e.originator_id = s.originator_id AND e.originator_version = s.originator_version "
             "WHERE s.originator_id = ANY(%s) AND e.notification_id <= %s "
             "ORDER BY s.originator_id, s.originator_version DESC) "
-            "SELECT originator_id, originator_version, topic, state FROM s "
+            "SELECT k.originator_id, k.originator_version, k.topic, k.state "
+            "FROM s JOIN {0}.{2} k USING (originator_id, originator_version) "
             "UNION ALL "
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
             "FROM unnest(%s::uuid[]) AS a(id) LEFT JOIN s ON s.originator_id = a.id "
