@@ -197,10 +197,7 @@ def record_national(ledger: Trustledger, years: int) -> tuple[UUID, list[datetim
 
 def _summary(ledger: Trustledger, contract_id: Any, at: AsAt | None) -> None:
     contract = ledger.get_as_at(contract_id, ServiceContract, at)
-    series = {
-        code: ledger.get_as_at(IndicatorSeries.id_for(contract_id, code), IndicatorSeries, at)
-        for code in contract.kpi_schedule
-    }
+    series = ledger.series_of(contract_id, contract.kpi_schedule, at)
     kpis.kpi_summary(contract, series, Reading(at).day)
 
 

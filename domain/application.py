@@ -325,6 +325,28 @@ class Trustledger(Application[UUID]):
             )
         return aggregate
 
+    def series_of(
+        self, contract_id: UUID, codes: Iterable[str], at: AsAt | None
+    ) -> dict[str, IndicatorSeries]:
+        """The series of these KPIs of a contract that had begun, in the order given, as they
+        stand or as they stood at an instant. As at one, all are read in one query: a query a
+        series was 41 round trips for a national contract, more than the folds they fed."""
+        wanted = {IndicatorSeries.id_for(contract_id, code): code for code in codes}
+        if at is None:
+            found = {}
+            for series_id, code in wanted.items():
+                try:
+                    found[code] = self.get(series_id, IndicatorSeries)
+                except NotFound:
+                    continue
+            return found
+        folded = self.aggregates_at(wanted, at.position)
+        return {
+            code: series
+            for series_id, code in wanted.items()
+            if isinstance(series := folded.get(series_id), IndicatorSeries)
+        }
+
     def aggregates_at(
         self, aggregate_ids: Collection[UUID], position: int
     ) -> dict[UUID, LedgerAggregate]:
