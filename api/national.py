@@ -198,9 +198,10 @@ def commissioner_email(authority: LocalAuthority) -> str:
 # -- the history ----------------------------------------------------------------------------------
 
 
-def national_history(plan: NationalPlan) -> Iterator[list[LedgerAggregate.Event]]:
+def national_history(plan: NationalPlan) -> Iterator[list[LedgerAggregate]]:
     """Each council's history, a transaction's worth at a time: its registration, drafting and
-    signing, then one contract year after another."""
+    signing, then one contract year after another. Each time, the aggregates that changed, with
+    their new events pending; saving them takes the events."""
     for authority in plan.authorities:
         history = _CouncilHistory(authority, plan)
         yield history.opening()
@@ -316,7 +317,7 @@ class _CouncilHistory:
         self.notice: PerformanceNotice | None = None
         self.notices_touched: list[PerformanceNotice] = []
 
-    def opening(self) -> list[LedgerAggregate.Event]:
+    def opening(self) -> list[LedgerAggregate]:
         """The organisations and their accounts, the contract drafted with its 40 KPIs, signed by
         both parties, and its boards established."""
         authority = self.authority
@@ -390,9 +391,9 @@ class _CouncilHistory:
             actor=self.council,
         )
         self.contract = contract
-        return _collected(council, trust, *accounts, contract)
+        return [council, trust, *accounts, contract]
 
-    def year(self, year: int) -> list[LedgerAggregate.Event]:
+    def year(self, year: int) -> list[LedgerAggregate]:
         """A contract year of returns, challenge, governance, money and notices."""
         starts = _months_after(HISTORY_STARTS, 12 * year)
         ends = _months_after(starts, 12) - timedelta(days=1)
@@ -414,7 +415,7 @@ class _CouncilHistory:
                 self.notice.resolve(actor=self.council)
                 self.notice = None
         notices, self.notices_touched = self.notices_touched, []
-        return _collected(self.contract, *self.series.values(), *notices)
+        return [self.contract, *self.series.values(), *notices]
 
     def _return_month(self, month: ReportingPeriod, *, final: bool) -> None:
         """Every KPI's return for a month; some queried, answered and restated; then accepted,
@@ -584,13 +585,6 @@ def provider_email(authority: LocalAuthority) -> str:
     return f"contracts@trust-{authority.la_number}.national.test"
 
 
-def _collected(*aggregates: LedgerAggregate) -> list[LedgerAggregate.Event]:
-    events: list[LedgerAggregate.Event] = []
-    for aggregate in aggregates:
-        events += aggregate.collect_events()  # type: ignore[arg-type]
-    return events
-
-
 def _months_after(day: date, months: int) -> date:
     total = day.year * 12 + day.month - 1 + months
     return date(total // 12, total % 12 + 1, 1)
@@ -636,8 +630,9 @@ def load_history(ledger: Trustledger, plan: NationalPlan) -> Loaded:
         )
     started, events, transactions = time.perf_counter(), 0, 0
     for batch in national_history(plan):
-        ledger.save(*batch)
-        events += len(batch)
+        # As aggregates rather than their events, so that the ledger snapshots those that grew
+        # past their interval from the objects in hand.
+        events += len(ledger.save(*batch))
         transactions += 1
     return Loaded(events, transactions, time.perf_counter() - started)
 

@@ -1,14 +1,21 @@
 """As-at reads of one contract with years of monthly returns, against the same reads of today's
 view, in the same run: the contract, one KPI's series, and the KPI summary (the contract and
-every KPI's series, as GET /contracts/{id}/kpis reads them).
+every KPI's series, as GET /contracts/{id}/kpis reads them). Each read is made from snapshots
+and, interleaved with it, by a ledger over the same store that keeps none (replaying every
+event), so the ratio between them is measured under the same load.
 
-    python -m bench.replay [--store sqlite|postgres] [--years 10] [--reads 200]
+    python -m bench.replay [--store sqlite|postgres] [--years 10] [--reads 200] [--national]
+                           [--snapshot-every N]
 
-The contract schedules all 14 national indicators monthly; the trust returns each month, the
-council queries one return a month and the trust answers it, and one return in twelve is
-restated. Each as-at read takes a random instant recorded between two years' returns, so it
-replays a random length of history. PostgreSQL comes from TRUSTLEDGER_DATABASE_URL or
-TRUSTLEDGER_TEST_DATABASE_URL, in a scratch schema; SQLite is a file in a scratch directory.
+The contract schedules all 14 national indicators monthly; the trust returns each month through
+the group-commit writer, the council queries one return a month and the trust answers it, and
+one return in twelve is restated. With --national, the history is instead one council's of the
+national dataset (api/national.py: 40 KPIs, about 11,000 events), saved by its bulk path. Each
+as-at read takes a random instant recorded between two years' returns, so it replays a random
+length of history. --snapshot-every takes snapshots every N events of a contract or a series
+instead of the ledger's interval (domain.application.SNAPSHOT_EVERY). PostgreSQL comes from
+TRUSTLEDGER_DATABASE_URL or TRUSTLEDGER_TEST_DATABASE_URL, in a scratch schema; SQLite is a file
+in a scratch directory.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -32,10 +38,11 @@ from uuid import UUID
 import psycopg
 
 from api.deps import Reading
+from api.national import NationalPlan, national_history
 from api.settings import Settings
 from domain import kpis
 from domain.actor import Actor, Role
-from domain.application import AsAt, Session, Trustledger, Write
+from domain.application import SNAPSHOT_EVERY, AsAt, Session, Trustledger, Write
 from domain.indicator_series import IndicatorSeries
 from domain.indicators import CATALOGUE, Indicator
 from domain.periods import FinancialYear
@@ -172,12 +179,25 @@ def _challenge(
         )
 
 
+def record_national(ledger: Trustledger, years: int) -> tuple[UUID, list[datetime]]:
+    """One council's history from the national dataset; returns its contract's id and an
+    instant recorded after each contract year."""
+    plan = NationalPlan.of(1 / 1000, years=years)
+    instants = []
+    contract_id = None
+    for batch in national_history(plan):
+        ledger.save(*batch)
+        contract_id = contract_id or next(
+            (each.id for each in batch if isinstance(each, ServiceContract)), None
+        )
+        instants.append(datetime.now(UTC))
+    assert contract_id is not None
+    return contract_id, instants[1:]
+
+
 def _summary(ledger: Trustledger, contract_id: Any, at: AsAt | None) -> None:
     contract = ledger.get_as_at(contract_id, ServiceContract, at)
-    series = {
-        code: ledger.get_as_at(IndicatorSeries.id_for(contract_id, code), IndicatorSeries, at)
-        for code in contract.kpi_schedule
-    }
+    series = ledger.series_of(contract_id, contract.kpi_schedule, at)
     kpis.kpi_summary(contract, series, Reading(at).day)
 
 
@@ -185,16 +205,14 @@ def _read(ledger: Trustledger, aggregate_id: Any, cls: type[Any], at: AsAt | Non
     ledger.get_as_at(aggregate_id, cls, at)
 
 
-def _at(read: Callable[[AsAt | None], None], at: Callable[[], AsAt | None]) -> None:
-    read(at())
-
-
-def _time(read: Callable[[], None], reads: int) -> list[float]:
-    took = []
-    for _ in range(reads):
-        started = time.perf_counter()
-        read()
-        took.append((time.perf_counter() - started) * 1000)
+def _time(reads: dict[str, Callable[[], None]], count: int) -> dict[str, list[float]]:
+    """Each read `count` times, taking them in turn, so that the machine's load falls on all."""
+    took: dict[str, list[float]] = {name: [] for name in reads}
+    for _ in range(count):
+        for name, read in reads.items():
+            started = time.perf_counter()
+            read()
+            took[name].append((time.perf_counter() - started) * 1000)
     return took
 
 
@@ -207,43 +225,81 @@ def main() -> None:
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--reads", type=int, default=100)
+    parser.add_argument("--national", action="store_true")
+    parser.add_argument("--snapshot-every", type=int)
     args = parser.parse_args()
+    if args.snapshot_every:
+        for cls in SNAPSHOT_EVERY:
+            SNAPSHOT_EVERY[cls] = args.snapshot_every
     rng = random.Random(7)  # noqa: S311 - repeatable figures and instants, not a secret
     with scratch_store(args.store) as settings:
         ledger = Trustledger(settings.ledger_env())
+        # The same store read without snapshots: every read replays every event.
+        replaying = Trustledger({**settings.ledger_env(), "IS_SNAPSHOTTING_ENABLED": "n"})
         try:
             built = time.perf_counter()
-            contract_id, instants = record_history(ledger, args.years, rng)
+            if args.national:
+                contract_id, instants = record_national(ledger, args.years)
+            else:
+                contract_id, instants = record_history(ledger, args.years, rng)
             built = time.perf_counter() - built
             events = ledger.recorder.max_notification_id() or 0
             series_id = IndicatorSeries.id_for(contract_id, next(iter(CATALOGUE)))
             # Resolving the instant to a log position is part of every as-at read. "Now" is the
             # baseline; as at the last year's end replays the same history as now does, so the
             # ratio is what time travel itself costs; as at a random year's end replays less.
-            when: dict[str, Callable[[], AsAt | None]] = {
+            # Both ledgers of a pair read at the same instant.
+            when: dict[str, Callable[[], datetime | None]] = {
                 "now": lambda: None,
-                "as at the last year end": lambda: ledger.as_at(instants[-1]),
-                "as at a random year end": lambda: ledger.as_at(rng.choice(instants)),
+                "as at the last year end": lambda: instants[-1],
+                "as at a random year end": lambda: rng.choice(instants),
             }
-            reads: dict[str, Callable[[AsAt | None], None]] = {
-                "contract": lambda at: _read(ledger, contract_id, ServiceContract, at),
-                "one KPI series": lambda at: _read(ledger, series_id, IndicatorSeries, at),
-                "KPI summary (contract, 14 series)": lambda at: _summary(ledger, contract_id, at),
+            reads: dict[str, Callable[[Trustledger, AsAt | None], None]] = {
+                "contract": lambda on, at: _read(on, contract_id, ServiceContract, at),
+                "one KPI series": lambda on, at: _read(on, series_id, IndicatorSeries, at),
+                "KPI summary (contract, all series)": lambda on, at: _summary(on, contract_id, at),
             }
+            every = ", ".join(f"{cls.__name__} {n}" for cls, n in SNAPSHOT_EVERY.items())
             print(
-                f"{args.store}: {args.years} years x {len(CATALOGUE)} KPIs monthly, "
-                f"{events} events recorded in {built:.1f}s; {args.reads} reads each"
+                f"{args.store}: {args.years} years, {events} events recorded in {built:.1f}s, "
+                f"snapshots every {every} events; "
+                f"{args.reads} reads each, from snapshots and replaying every event in turn"
             )
-            print(f"{'read':<36}{'when':<26}{'p50 ms':>9}{'p99 ms':>9}{'p50 ratio':>11}")
+            print(
+                f"{'read':<36}{'when':<26}{'p50 ms':>9}{'p99 ms':>9}"
+                f"{'replay p50':>12}{'replay p99':>12}{'p99 ratio':>11}"
+            )
             for name, read in reads.items():
-                baseline = None
-                for moment, at in when.items():
-                    took = _time(partial(_at, read, at), args.reads)
-                    p50, p99 = _p(took, 50), _p(took, 99)
-                    baseline = baseline or p50
-                    print(f"{name:<36}{moment:<26}{p50:>9.2f}{p99:>9.2f}{p50 / baseline:>10.2f}x")
+                for moment, instant in when.items():
+                    took = _time(_pair(ledger, replaying, read, instant), args.reads)
+                    snap, replay = took["snapshots"], took["replay"]
+                    print(
+                        f"{name:<36}{moment:<26}{_p(snap, 50):>9.2f}{_p(snap, 99):>9.2f}"
+                        f"{_p(replay, 50):>12.2f}{_p(replay, 99):>12.2f}"
+                        f"{_p(snap, 99) / _p(replay, 99):>10.2f}x"
+                    )
         finally:
+            replaying.close()
             ledger.close()
+
+
+def _pair(
+    ledger: Trustledger,
+    replaying: Trustledger,
+    read: Callable[[Trustledger, AsAt | None], None],
+    instant: Callable[[], datetime | None],
+) -> dict[str, Callable[[], None]]:
+    """The read from snapshots and by replaying, each resolving the same instant for itself."""
+    chosen: list[datetime | None] = []
+
+    def from_snapshots() -> None:
+        chosen[:] = [instant()]
+        read(ledger, None if chosen[0] is None else ledger.as_at(chosen[0]))
+
+    def by_replaying() -> None:
+        read(replaying, None if chosen[0] is None else replaying.as_at(chosen[0]))
+
+    return {"snapshots": from_snapshots, "replay": by_replaying}
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the group-commit writer; reads come straight from the repository."""
 
 from __future__ import annotations
 
+import logging
 import pickle
 import threading
 from collections import OrderedDict
@@ -15,11 +16,14 @@ from operator import attrgetter
 from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
+    EventStore,
     JSONTranscoder,
     Notification,
     RecordConflictError,
+    Recording,
     StoredEvent,
 )
 from eventsourcing.utils import get_topic
@@ -35,7 +39,7 @@ from domain.performance_notice import PerformanceNotice
 from domain.publication import Publication
 from domain.reporting import ReportingPeriod
 from domain.service_contract import ServiceContract
-from domain.transcodings import register_domain_transcodings
+from domain.transcodings import AggregateSnapshot, register_domain_transcodings
 from domain.writer import (
     AggregateCache,
     Command,
@@ -66,6 +70,17 @@ _INSPECTION_EVENTS = (
     Inspection.ThemeCorrected,
 )
 _PUBLICATION_EVENTS = (Publication.Imported, Publication.Restated)
+# The aggregates whose streams grow with a contract's life, and how many of their events a read
+# may replay after the latest snapshot. Folding a national contract's 41 aggregates as at the
+# head of its ten years on PostgreSQL (min of 15, loaded machine): 136 ms from snapshots taken
+# every 50 events, 391 ms every 100 (the tail of up to 99 events a series costs more than its
+# snapshot), 218 ms every 25, against 549-568 ms replaying. A series' snapshot grows to 51 KB.
+# A contract's own stream is left out: its snapshot (128 KB after ten years, its KPI schedule
+# and its history) read no faster than its 283 events replayed (min 6.8 ms against 5.4 ms).
+SNAPSHOT_EVERY: dict[type[LedgerAggregate], int] = {IndicatorSeries: 50}
+_SNAPSHOTTED = tuple(SNAPSHOT_EVERY)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -147,9 +162,12 @@ class LedgerRecorder(Protocol):
         """The last notification id the ledger had recorded at `instant` (0 before any)."""
         ...
 
-    def events_at(self, aggregate_ids: Collection[UUID], position: int) -> list[StoredEvent]:
+    def events_at(
+        self, aggregate_ids: Collection[UUID], position: int, *, from_snapshots: bool = False
+    ) -> list[StoredEvent]:
         """These aggregates' events at positions up to `position`, in one query, each
-        aggregate's in version order."""
+        aggregate's in version order. `from_snapshots`: each aggregate's latest snapshot of a
+        version it had reached by `position` comes first, then only its events after it."""
         ...
 
     def recorded_events(
@@ -226,8 +244,13 @@ def _project(
 class Trustledger(Application[UUID]):
     """Every aggregate of every contract, in one ledger."""
 
+    # The snapshots table is the library's; `save` decides when to take them (SNAPSHOT_EVERY).
+    # IS_SNAPSHOTTING_ENABLED=n in the environment turns them off, to compare reads without.
+    is_snapshotting_enabled = True
+
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        self._snapshotted = Repository(event_store=self.events, snapshot_store=self.snapshots)
         self._writer = GroupCommitWriter(
             self.repository,
             self._save_batch,
@@ -235,6 +258,14 @@ class Trustledger(Application[UUID]):
         )
         self._published = _FoldedPublications()
         self._just_committed = _JustCommitted()
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, less the snapshots: it would ask their table first on every
+        read, a query more for each aggregate of a kind that has none. Contracts and series are
+        read from them by `get`."""
+        repository = super().construct_repository()
+        repository.snapshot_store = None
+        return repository
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -256,10 +287,9 @@ class Trustledger(Application[UUID]):
         if version is not None:
             aggregate = self._just_committed.take(aggregate_id, version)
         if aggregate is None:
+            repository = self._snapshotted if issubclass(cls, _SNAPSHOTTED) else self.repository
             try:
-                aggregate = self.repository.get(
-                    aggregate_id, version=version, projector_func=_project
-                )
+                aggregate = repository.get(aggregate_id, version=version, projector_func=_project)
             except AggregateNotFoundError:
                 aggregate = None
         if not isinstance(aggregate, cls):
@@ -295,6 +325,28 @@ class Trustledger(Application[UUID]):
             )
         return aggregate
 
+    def series_of(
+        self, contract_id: UUID, codes: Iterable[str], at: AsAt | None
+    ) -> dict[str, IndicatorSeries]:
+        """The series of these KPIs of a contract that had begun, in the order given, as they
+        stand or as they stood at an instant. As at one, all are read in one query: a query a
+        series was 41 round trips for a national contract, more than the folds they fed."""
+        wanted = {IndicatorSeries.id_for(contract_id, code): code for code in codes}
+        if at is None:
+            found = {}
+            for series_id, code in wanted.items():
+                try:
+                    found[code] = self.get(series_id, IndicatorSeries)
+                except NotFound:
+                    continue
+            return found
+        folded = self.aggregates_at(wanted, at.position)
+        return {
+            code: series
+            for series_id, code in wanted.items()
+            if isinstance(series := folded.get(series_id), IndicatorSeries)
+        }
+
     def aggregates_at(
         self, aggregate_ids: Collection[UUID], position: int
     ) -> dict[UUID, LedgerAggregate]:
@@ -303,10 +355,14 @@ class Trustledger(Application[UUID]):
         The same fold as `repository.get(id, version=...)` at each one's version then, over
         their events read in one query: reading each aggregate's version and then its events
         took two queries an aggregate, 90 for a contract of 40 KPIs on the national dataset,
-        about a fifth of an as-at dashboard."""
+        about a fifth of an as-at dashboard. The fold starts from each one's latest snapshot
+        taken by then, if the ledger keeps them."""
+        stored_events = self.ledger.events_at(
+            aggregate_ids, position, from_snapshots=self.snapshots is not None
+        )
         events = (
             cast(LedgerAggregate.Event, self.mapper.to_domain_event(stored))
-            for stored in self.ledger.events_at(aggregate_ids, position)
+            for stored in stored_events
         )
         folded: dict[UUID, LedgerAggregate] = {}
         for aggregate_id, its_events in groupby(events, key=attrgetter("originator_id")):
@@ -481,6 +537,37 @@ class Trustledger(Application[UUID]):
 
     # -- writes ------------------------------------------------------------------------------
 
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """Save as the library does, then snapshot each aggregate whose new events took it past
+        a multiple of its class's interval (SNAPSHOT_EVERY), from the object in hand.
+
+        The library's own hook (`snapshotting_intervals`) reads each aggregate back from the
+        store to snapshot it, and only at exact multiples, which a batch of several events
+        steps over; the object just saved is that same state, without the read."""
+        due = [
+            obj
+            for obj in objs
+            if isinstance(obj, LedgerAggregate) and _passes_snapshot_interval(obj)
+        ]
+        recordings = super().save(*objs, **kwargs)
+        if due and self.snapshots is not None:
+            self._keep_snapshots(self.snapshots, due)
+        return recordings
+
+    def _keep_snapshots(
+        self, store: EventStore[UUID], aggregates: Sequence[LedgerAggregate]
+    ) -> None:
+        try:
+            store.put([AggregateSnapshot.take(each) for each in aggregates])
+        except Exception:
+            # The events are committed, and a snapshot is only a cache of what they say: without
+            # it a read replays a little more, so a failure here must not fail the write.
+            log.warning("snapshots not kept", exc_info=True)
+
     def change(
         self,
         cls: type[A],
@@ -597,6 +684,15 @@ class Trustledger(Application[UUID]):
             (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
             for r in recordings
         }
+
+
+def _passes_snapshot_interval(aggregate: LedgerAggregate) -> bool:
+    """Whether the aggregate's pending events take it past a multiple of its interval."""
+    every = SNAPSHOT_EVERY.get(type(aggregate))
+    if every is None or not aggregate._pending_events:  # before `save` takes them
+        return False
+    saved = aggregate.version - len(aggregate._pending_events)
+    return aggregate.version // every > saved // every
 
 
 def period_of(event: LedgerAggregate.Event) -> str | None:

@@ -1,7 +1,8 @@
-"""How domain values are written into stored events, and read back exactly.
+"""How domain values are written into stored events and snapshots, and read back exactly.
 
 Each value type an event carries is registered here once. Dataclasses are stored field by field
 and enums by their value, so stored events stay readable JSON for auditors and other tools.
+Snapshots, a cache, have a compact form of their own (below).
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
+from functools import cache, lru_cache
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.utils import resolve_topic
 
 from domain.actor import Actor, Role
+from domain.indicator_series import IndicatorSeries, KpiReturn
 from domain.indicators import Indicator, Polarity, Suppression, Unit
 from domain.inspection import Area, Grade, InspectionType, PublishedLine
 from domain.local_authority_record import (
@@ -155,6 +162,196 @@ def value_types() -> list[type[Any]]:
         SourceDocument,
         Intervention,
     ]
+
+
+# -- snapshots ------------------------------------------------------------------------------------
+#
+# A snapshot is written in a compact form of its own rather than with the transcodings above: an
+# aggregate holds every value it has had (a KPI series, each of its returns with their history
+# and queries), and writing each value as a tagged JSON object made a ten-year series' snapshot
+# 144 KB that took 6.3 ms to read back, against 9.0 ms to replay its 263 events. So each value is
+# written by its declared type, a dataclass as the list of its fields, and read back by
+# functions worked out once per type; a dataclass is rebuilt without its __init__, since its
+# checks passed when the value was first made.
+
+Encode = Callable[[Any], Any]
+Decode = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@cache
+def _codec(hint: Any) -> tuple[Encode, Decode]:
+    """How to write a value of this declared type as JSON, and read it back exactly."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _union_codec(tuple(arg for arg in args if arg is not type(None)))
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        encode_item, decode_item = _codec(args[0])
+        return (
+            lambda value: [encode_item(item) for item in value],
+            lambda data: tuple(decode_item(item) for item in data),
+        )
+    if origin is dict:
+        encode_key, decode_key = _codec(args[0])
+        encode_value, decode_value = _codec(args[1])
+        return (
+            lambda value: [[encode_key(k), encode_value(v)] for k, v in value.items()],
+            lambda data: {decode_key(k): decode_value(v) for k, v in data},
+        )
+    if hint in (str, int, bool):
+        return _same, _same
+    if hint is UUID:
+        return (lambda value: value.hex), UUID
+    if hint is Decimal:
+        return str, Decimal
+    if hint is datetime:
+        return (lambda value: value.isoformat()), datetime.fromisoformat
+    if hint is date:
+        return (lambda value: value.isoformat()), date.fromisoformat
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        members = dict(hint._value2member_map_)
+        return (lambda value: value.value), members.__getitem__
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass_codec(hint)
+    raise TypeError(f"a snapshot cannot keep a value declared as {hint!r}")
+
+
+def _union_codec(args: tuple[Any, ...]) -> tuple[Encode, Decode]:
+    """Optional values as the value or null; a union of types as [which, value]."""
+    if len(args) == 1:
+        encode_one, decode_one = _codec(args[0])
+        return (
+            lambda value: None if value is None else encode_one(value),
+            lambda data: None if data is None else decode_one(data),
+        )
+    codecs = [_codec(arg) for arg in args]
+
+    def encode(value: Any) -> Any:
+        if value is None:
+            return None
+        for which, arg in enumerate(args):
+            if isinstance(value, arg):
+                return [which, codecs[which][0](value)]
+        raise TypeError(f"{value!r} is none of {args}")
+
+    def decode(data: Any) -> Any:
+        return None if data is None else codecs[data[0]][1](data[1])
+
+    return encode, decode
+
+
+_ATOMS = (str, int, bool, UUID, Decimal, datetime, date)
+
+
+def _is_atomic(hint: Any) -> bool:
+    """Whether a value of this type is written as one JSON string, number, boolean or null."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return len(args) == 1 and _is_atomic(args[0])
+    return hint in _ATOMS or (isinstance(hint, type) and issubclass(hint, Enum))
+
+
+def _dataclass_codec(cls: type[Any]) -> tuple[Encode, Decode]:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    codecs = [_codec(hints[name]) for name in names]
+    encoders = [(name, encode) for name, (encode, _) in zip(names, codecs, strict=True)]
+    decoders = [(name, decode) for name, (_, decode) in zip(names, codecs, strict=True)]
+
+    def encode(value: Any) -> list[Any]:
+        return [encode(getattr(value, name)) for name, encode in encoders]
+
+    if cls.__dataclass_params__.frozen and all(_is_atomic(hints[name]) for name in names):
+        # A small value made of plain fields (an actor, a period, an indicator) recurs in every
+        # return of a series: each distinct one is read once and shared, as it may be, being
+        # frozen.
+        decode_once = lru_cache(maxsize=4096)(lambda data: _decoded(cls, decoders, data))
+        return encode, lambda data: decode_once(tuple(data))
+    return encode, lambda data: _decoded(cls, decoders, data)
+
+
+def _decoded(cls: type[Any], decoders: list[tuple[str, Decode]], data: Sequence[Any]) -> Any:
+    if len(data) != len(decoders):
+        raise ValueError(f"a {cls.__name__} has {len(decoders)} fields, not {len(data)}")
+    restored = object.__new__(cls)
+    # A new dict rather than an update of the instance's: updating a fresh instance's shared
+    # key table took 18 microseconds a dataclass.
+    object.__setattr__(
+        restored,
+        "__dict__",
+        {name: decode(item) for (name, decode), item in zip(decoders, data, strict=True)},
+    )
+    return restored
+
+
+class StateCodec:
+    """How one aggregate class's state is written into a snapshot: each attribute by the type
+    it is declared with here. State that differs from the declaration is refused when a snapshot
+    is taken, rather than lost, and when one is read."""
+
+    def __init__(self, attributes: dict[str, Any]) -> None:
+        self._attributes = {"_created_on": datetime, "_modified_on": datetime, **attributes}
+
+    def encode(self, state: dict[str, Any]) -> dict[str, Any]:
+        undeclared = state.keys() - self._attributes.keys()
+        if undeclared:
+            raise TypeError(f"no type is declared for {sorted(undeclared)} in a snapshot")
+        missing = self._attributes.keys() - state.keys()
+        if missing:
+            raise TypeError(f"the aggregate has no {sorted(missing)} to snapshot")
+        return {name: _codec(self._attributes[name])[0](value) for name, value in state.items()}
+
+    def decode(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data.keys() != self._attributes.keys():
+            # Taken before the class's state changed shape: read as it is, it would give an
+            # aggregate without its new attributes. Snapshots being a cache, the remedy is to
+            # delete them (`DELETE FROM <app>_snapshots`); reads then replay until new ones come.
+            raise ValueError(
+                f"a snapshot holds {sorted(data)}, not the declared {sorted(self._attributes)}"
+            )
+        return {name: _codec(self._attributes[name])[1](value) for name, value in data.items()}
+
+
+STATES: dict[type[Any], StateCodec] = {
+    IndicatorSeries: StateCodec(
+        {
+            "contract_id": UUID,
+            "indicator": Indicator,
+            "council_organisation_id": str,
+            "trust_organisation_id": str,
+            "returns": dict[str, KpiReturn],
+        }
+    ),
+}
+
+
+class AggregateSnapshot(Snapshot):
+    """An aggregate's state at a version, kept so that a read need not replay every event before
+    it. The events stay the record: a snapshot is a cache, and any read gives the same aggregate
+    without it. Only the aggregates in STATES can be snapshotted."""
+
+    @classmethod
+    def take(cls, aggregate: Any) -> AggregateSnapshot:
+        taken = super().take(aggregate)
+        return cls(
+            originator_id=taken.originator_id,
+            originator_version=taken.originator_version,
+            timestamp=taken.timestamp,
+            topic=taken.topic,
+            state=STATES[type(aggregate)].encode(taken.state),
+        )
+
+    def mutate(self, _: None) -> Any:
+        # As the library's snapshot does, from the state read back by its class's codec.
+        cls = resolve_topic(self.topic)
+        state = STATES[cls].decode(self.state)
+        state.update(_id=self.originator_id, _version=self.originator_version, _pending_events=[])
+        aggregate = object.__new__(cls)
+        object.__setattr__(aggregate, "__dict__", state)
+        return aggregate
 
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:

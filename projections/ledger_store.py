@@ -408,16 +408,40 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
         return None if row is None else str(row["password_hash"])
 
     # The library's events table (stored_events, as above) keeps an originator id as its hex
-    # digits, and its rowid is the notification id.
+    # digits, and its rowid is the notification id; its snapshots table is stored_snapshots.
 
-    def events_at(self, aggregate_ids: Collection[UUID], position: int) -> list[StoredEvent]:
+    def events_at(
+        self, aggregate_ids: Collection[UUID], position: int, *, from_snapshots: bool = False
+    ) -> list[StoredEvent]:
+        ids = json.dumps([a.hex for a in aggregate_ids])
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT originator_id, originator_version, topic, state FROM stored_events "
-                "WHERE originator_id IN (SELECT value FROM json_each(?)) AND rowid<=? "
-                "ORDER BY originator_id, originator_version",
-                (json.dumps([a.hex for a in aggregate_ids]), position),
-            )
+            if not from_snapshots:
+                c.execute(
+                    "SELECT originator_id, originator_version, topic, state FROM stored_events "
+                    "WHERE originator_id IN (SELECT value FROM json_each(?)) AND rowid<=? "
+                    "ORDER BY originator_id, originator_version",
+                    (ids, position),
+                )
+            else:
+                # A snapshot's version was reached by `position` if its event was logged by then.
+                c.execute(
+                    "WITH a(id) AS (SELECT value FROM json_each(?)), "
+                    "s AS (SELECT s.originator_id, max(s.originator_version) AS originator_version "
+                    "FROM stored_snapshots s JOIN stored_events e "
+                    "ON e.originator_id = s.originator_id "
+                    "AND e.originator_version = s.originator_version "
+                    "WHERE s.originator_id IN (SELECT id FROM a) AND e.rowid <= ? "
+                    "GROUP BY s.originator_id) "
+                    "SELECT k.originator_id, k.originator_version, k.topic, k.state "
+                    "FROM s JOIN stored_snapshots k USING (originator_id, originator_version) "
+                    "UNION ALL "
+                    "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                    "FROM a JOIN stored_events e ON e.originator_id = a.id "
+                    "LEFT JOIN s ON s.originator_id = a.id WHERE e.rowid <= ? "
+                    "AND e.originator_version > coalesce(s.originator_version, 0) "
+                    "ORDER BY 1, 2",
+                    (ids, position, position),
+                )
             return [
                 StoredEvent(
                     originator_id=UUID(row["originator_id"]),
@@ -504,6 +528,28 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             "WHERE originator_id = ANY(%s) AND notification_id<=%s "
             "ORDER BY originator_id, originator_version"
         ).format(schema, events)
+        # As above from each aggregate's latest snapshot whose version was reached by the
+        # position (its event was logged by then), then only the events after it. The library
+        # names the snapshots table as it names the events table, with "snapshots" for "events".
+        snapshots = Identifier(self.events_table_name.removesuffix("_events") + "_snapshots")
+        # The latest versions are chosen before any state is read: sorting the candidates with
+        # their state would read every snapshot of the aggregate, not only the one wanted.
+        self._select_snapshots_at = SQL(
+            "WITH s AS (SELECT DISTINCT ON (s.originator_id) s.originator_id, "
+            "s.originator_version FROM {0}.{2} s JOIN {0}.{1} e "
+            "ON e.originator_id = s.originator_id AND e.originator_version = s.originator_version "
+            "WHERE s.originator_id = ANY(%s) AND e.notification_id <= %s "
+            "ORDER BY s.originator_id, s.originator_version DESC) "
+            "SELECT k.originator_id, k.originator_version, k.topic, k.state "
+            "FROM s JOIN {0}.{2} k USING (originator_id, originator_version) "
+            "UNION ALL "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%s::uuid[]) AS a(id) LEFT JOIN s ON s.originator_id = a.id "
+            "JOIN {0}.{1} e ON e.originator_id = a.id "
+            "AND e.originator_version > coalesce(s.originator_version, 0) "
+            "WHERE e.notification_id <= %s "
+            "ORDER BY originator_id, originator_version"
+        ).format(schema, events, snapshots)
         # The batch that may hold an event is the first to end at or after it.
         self._select_recorded = SQL(
             "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
@@ -689,9 +735,15 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             row = curs.fetchone()
         return None if row is None else str(row["password_hash"])
 
-    def events_at(self, aggregate_ids: Collection[UUID], position: int) -> list[StoredEvent]:
+    def events_at(
+        self, aggregate_ids: Collection[UUID], position: int, *, from_snapshots: bool = False
+    ) -> list[StoredEvent]:
+        ids = list(aggregate_ids)
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._select_events_at, (list(aggregate_ids), position))
+            if from_snapshots:
+                curs.execute(self._select_snapshots_at, (ids, position, ids, position))
+            else:
+                curs.execute(self._select_events_at, (ids, position))
             return [
                 StoredEvent(
                     originator_id=row["originator_id"],

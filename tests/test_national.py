@@ -68,7 +68,12 @@ def as_told(events: list[LedgerAggregate.Event]) -> list[str]:
 
 
 def generated(plan: NationalPlan) -> list[LedgerAggregate.Event]:
-    return [event for batch in national_history(plan) for event in batch]
+    return [
+        event
+        for batch in national_history(plan)
+        for each in batch
+        for event in cast(list[LedgerAggregate.Event], each.collect_events())
+    ]
 
 
 def test_the_same_plan_tells_the_same_history_twice() -> None:

@@ -120,11 +120,7 @@ def kpi_summary(
     response: Response,
 ) -> KpiSummaryView:
     contract = readable(ledger, caller, contract_id, reading.as_at)
-    series = {
-        code: found
-        for code in contract.kpi_schedule
-        if (found := _series_or_none(ledger, contract_id, code, reading.as_at)) is not None
-    }
+    series = ledger.series_of(contract_id, contract.kpi_schedule, reading.as_at)
     reading.report(response)
     # Periods are overdue as the as-at day reckoned them, not as today does.
     return KpiSummaryView(kpis=kpis.kpi_summary(contract, series, reading.day))
