@@ -39,7 +39,7 @@ from domain.performance_notice import PerformanceNotice
 from domain.publication import Publication
 from domain.reporting import ReportingPeriod
 from domain.service_contract import ServiceContract
-from domain.transcodings import AggregateSnapshot, register_domain_transcodings
+from domain.transcodings import AggregateSnapshot, StaleSnapshot, register_domain_transcodings
 from domain.writer import (
     AggregateCache,
     Command,
@@ -289,7 +289,15 @@ class Trustledger(Application[UUID]):
         if aggregate is None:
             repository = self._snapshotted if issubclass(cls, _SNAPSHOTTED) else self.repository
             try:
-                aggregate = repository.get(aggregate_id, version=version, projector_func=_project)
+                try:
+                    aggregate = repository.get(
+                        aggregate_id, version=version, projector_func=_project
+                    )
+                except StaleSnapshot:
+                    log.warning("a stale snapshot of %s was passed over", aggregate_id)
+                    aggregate = self.repository.get(
+                        aggregate_id, version=version, projector_func=_project
+                    )
             except AggregateNotFoundError:
                 aggregate = None
         if not isinstance(aggregate, cls):
@@ -357,8 +365,19 @@ class Trustledger(Application[UUID]):
         took two queries an aggregate, 90 for a contract of 40 KPIs on the national dataset,
         about a fifth of an as-at dashboard. The fold starts from each one's latest snapshot
         taken by then, if the ledger keeps them."""
+        try:
+            return self._fold_at(aggregate_ids, position, from_snapshots=self.snapshots is not None)
+        except StaleSnapshot:
+            log.warning(
+                "a stale snapshot was passed over: replaying every event up to %s", position
+            )
+            return self._fold_at(aggregate_ids, position, from_snapshots=False)
+
+    def _fold_at(
+        self, aggregate_ids: Collection[UUID], position: int, *, from_snapshots: bool
+    ) -> dict[UUID, LedgerAggregate]:
         stored_events = self.ledger.events_at(
-            aggregate_ids, position, from_snapshots=self.snapshots is not None
+            aggregate_ids, position, from_snapshots=from_snapshots
         )
         events = (
             cast(LedgerAggregate.Event, self.mapper.to_domain_event(stored))

@@ -287,13 +287,38 @@ def _decoded(cls: type[Any], decoders: list[tuple[str, Decode]], data: Sequence[
     return restored
 
 
+class StaleSnapshot(ValueError):
+    """A snapshot taken of state shaped otherwise than its class's now is: the read replays the
+    events instead, as it would with no snapshot at all."""
+
+
+@cache
+def _shape(hint: Any) -> str:
+    """A description of a declared type down to its dataclasses' fields and its enums' values,
+    which changes whenever what a snapshot of it holds would be read differently."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        fields = ", ".join(f"{f.name}: {_shape(hints[f.name])}" for f in dataclasses.fields(hint))
+        return f"{hint.__qualname__}({fields})"
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return f"{hint.__qualname__}{sorted(map(str, hint._value2member_map_))}"
+    args = typing.get_args(hint)
+    if args:
+        return f"{typing.get_origin(hint)!r}[{', '.join(_shape(arg) for arg in args)}]"
+    return repr(hint)
+
+
 class StateCodec:
     """How one aggregate class's state is written into a snapshot: each attribute by the type
     it is declared with here. State that differs from the declaration is refused when a snapshot
-    is taken, rather than lost, and when one is read."""
+    is taken, rather than lost. A snapshot records the declaration's shape, so that one taken
+    before the class's state changed shape is not read as if it had the new one."""
 
     def __init__(self, attributes: dict[str, Any]) -> None:
         self._attributes = {"_created_on": datetime, "_modified_on": datetime, **attributes}
+        self.shape = "".join(
+            f"{name}: {_shape(hint)};" for name, hint in sorted(self._attributes.items())
+        )
 
     def encode(self, state: dict[str, Any]) -> dict[str, Any]:
         undeclared = state.keys() - self._attributes.keys()
@@ -302,17 +327,22 @@ class StateCodec:
         missing = self._attributes.keys() - state.keys()
         if missing:
             raise TypeError(f"the aggregate has no {sorted(missing)} to snapshot")
-        return {name: _codec(self._attributes[name])[0](value) for name, value in state.items()}
+        encoded = {name: _codec(self._attributes[name])[0](value) for name, value in state.items()}
+        return {**encoded, _SHAPE: self.shape}
 
     def decode(self, data: dict[str, Any]) -> dict[str, Any]:
-        if data.keys() != self._attributes.keys():
-            # Taken before the class's state changed shape: read as it is, it would give an
-            # aggregate without its new attributes. Snapshots being a cache, the remedy is to
-            # delete them (`DELETE FROM <app>_snapshots`); reads then replay until new ones come.
-            raise ValueError(
-                f"a snapshot holds {sorted(data)}, not the declared {sorted(self._attributes)}"
-            )
-        return {name: _codec(self._attributes[name])[1](value) for name, value in data.items()}
+        if data.get(_SHAPE) != self.shape:
+            raise StaleSnapshot("the snapshot was taken of state shaped otherwise")
+        try:
+            return {
+                name: _codec(self._attributes[name])[1](data[name]) for name in self._attributes
+            }
+        except (KeyError, TypeError, ValueError) as error:
+            raise StaleSnapshot(f"the snapshot cannot be read: {error}") from error
+
+
+# The key under which a snapshot's state records its shape; no attribute is named so.
+_SHAPE = "__shape__"
 
 
 STATES: dict[type[Any], StateCodec] = {
