@@ -191,16 +191,14 @@ class AuditLog:
             self._check_sizes(size)
             raise BeyondTheLog(f"leaf {index} is not in a tree of {size} leaves")
         nodes = merkle.inclusion_nodes(index, size)
-        found = self._fetch(size, merkle.refs(nodes))
-        return merkle.inclusion_proof(index, size, found.__getitem__)
+        return merkle.resolve(nodes, self._fetch(size, merkle.refs(nodes)).__getitem__)
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         if not 0 < first <= second:
             self._check_sizes(second)
             raise BeyondTheLog(f"no consistency proof from size {first} to size {second}")
         nodes = merkle.consistency_nodes(first, second)
-        found = self._fetch(second, merkle.refs(nodes))
-        return merkle.consistency_proof(first, second, found.__getitem__)
+        return merkle.resolve(nodes, self._fetch(second, merkle.refs(nodes)).__getitem__)
 
     def sign(self) -> StoredCheckpoint:
         """A checkpoint of the log as it stands, signed now unless one of that size exists.
