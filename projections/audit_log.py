@@ -123,14 +123,10 @@ class AuditStore(Protocol):
 
     def audit_size(self) -> int: ...
 
-    def audit_hashes(self, refs: Iterable[NodeRef]) -> dict[NodeRef, bytes]:
-        """Subtree hashes (level 0: leaf hashes), stored or, below STORED_LEVEL, hashed from
-        the stored leaf hashes; those the store cannot give are left out."""
-        ...
-
     def audit_sized_hashes(self, refs: Iterable[NodeRef]) -> tuple[int, dict[NodeRef, bytes]]:
-        """The log's size and the hashes `audit_hashes` gives, read in one transaction: a
-        proof's one visit to the store."""
+        """The log's size and the subtree hashes (level 0: leaf hashes), stored or, below
+        STORED_LEVEL, hashed from the stored leaf hashes, read in one snapshot: a proof's one
+        visit to the store. Hashes the store cannot give are left out."""
         ...
 
     def audit_leaves(self, start: int, limit: int) -> list[StoredLeaf]:
@@ -171,8 +167,8 @@ class Signer:
 
 
 class AuditLog:
-    """Proofs and checkpoints from the stored subtree hashes: a handful of reads each,
-    whatever the log's size."""
+    """Proofs and checkpoints from the stored subtree hashes: one read each, whatever the
+    log's size."""
 
     def __init__(self, store: AuditStore, signer: Signer) -> None:
         self.store = store
@@ -195,16 +191,14 @@ class AuditLog:
             self._check_sizes(size)
             raise BeyondTheLog(f"leaf {index} is not in a tree of {size} leaves")
         nodes = merkle.inclusion_nodes(index, size)
-        found = self._fetch(size, merkle.refs(nodes))
-        return merkle.inclusion_proof(index, size, found.__getitem__)
+        return merkle.resolve(nodes, self._fetch(size, merkle.refs(nodes)).__getitem__)
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         if not 0 < first <= second:
             self._check_sizes(second)
             raise BeyondTheLog(f"no consistency proof from size {first} to size {second}")
         nodes = merkle.consistency_nodes(first, second)
-        found = self._fetch(second, merkle.refs(nodes))
-        return merkle.consistency_proof(first, second, found.__getitem__)
+        return merkle.resolve(nodes, self._fetch(second, merkle.refs(nodes)).__getitem__)
 
     def sign(self) -> StoredCheckpoint:
         """A checkpoint of the log as it stands, signed now unless one of that size exists.

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import Notification, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -140,26 +141,26 @@ class _AuditTables:
         return notification_ids
 
     def _append_leaves(
-        self, cursor: Any, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
+        self,
+        cursor: Any,
+        stored_events: Sequence[StoredEvent],
+        notification_ids: Sequence[int],
+        size: int,
     ) -> None:
+        """Write the rows for events just inserted into a log of `size` leaves.
+
+        The library serialises inserts (an exclusive lock on PostgreSQL, one writer on
+        SQLite), and `size` was read under it, so the log cannot grow under this transaction;
+        the cached frontier is used only if it is of that size."""
         if not notification_ids:
             return  # a batch row of no leaves would take the next batch's first leaf index
-        # The library serialises inserts (an exclusive lock on PostgreSQL, one writer on
-        # SQLite), so the log's size cannot change under this transaction. Each insert is
-        # guarded by the size it assumed, so a stale cache writes nothing and is replaced.
         committed = self._committed
-        if committed is not None:
-            tree = merkle.Frontier(committed.size, committed.hashes)
-            if self._insert_rows(
-                cursor, committed.size, new_rows(tree, stored_events, notification_ids)
-            ):
-                self._appending.tree = tree
-                return
-        size = self._head(cursor)
-        stored = self._hashes(cursor, merkle.frontier(size))
-        tree = merkle.Frontier(size, [stored[ref] for ref in merkle.frontier(size)])
-        if not self._insert_rows(cursor, size, new_rows(tree, stored_events, notification_ids)):
-            raise RuntimeError("the audit log grew while its events' table was locked")
+        if committed is not None and committed.size == size:
+            tree = merkle.Frontier(size, committed.hashes)
+        else:
+            _, stored = self._sized_hashes(cursor, merkle.frontier(size))
+            tree = merkle.Frontier(size, [stored[ref] for ref in merkle.frontier(size)])
+        self._insert_rows(cursor, new_rows(tree, stored_events, notification_ids))
         self._appending.tree = tree
 
     def _head(self, cursor: Any) -> int:
@@ -167,10 +168,7 @@ class _AuditTables:
         row = cursor.fetchone()
         return 0 if row is None else int(row["size"])
 
-    def _insert_rows(self, cursor: Any, size: int, rows: NewRows) -> bool:
-        """Write the rows if the log still has `size` leaves; whether it had."""
-        if self._head(cursor) != size:
-            return False
+    def _insert_rows(self, cursor: Any, rows: NewRows) -> None:
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds")
         cursor.execute(
             self._sql["insert_batch"],
@@ -183,22 +181,24 @@ class _AuditTables:
             ),
         )
         cursor.executemany(self._sql["insert_node"], rows.nodes)
-        return True
 
-    def _hashes(self, cursor: Any, refs: Iterable[NodeRef]) -> dict[NodeRef, bytes]:
-        """Stored subtree hashes, and lower ones hashed from the leaf hashes they cover: one
-        query for both, whatever the mix."""
+    def _sized_hashes(
+        self, cursor: Any, refs: Iterable[NodeRef]
+    ) -> tuple[int, dict[NodeRef, bytes]]:
+        """The log's size, its stored subtree hashes, and lower ones hashed from the leaf
+        hashes they cover: one statement for all of them, whatever the mix, so that they are
+        read in one snapshot."""
         refs = set(refs)
         low = [ref for ref in refs if ref.level < STORED_LEVEL]
         nodes = sorted((ref.level, ref.index) for ref in refs if ref.level >= STORED_LEVEL)
-        ranges = _leaf_ranges(low)
-        if not nodes and not ranges:
-            return {}
-        self._query(cursor, self._sql["hashes"], self._hash_params(nodes, ranges))
+        self._query(cursor, self._sql["hashes"], self._hash_params(nodes, _leaf_ranges(low)))
+        size = 0
         found: dict[NodeRef, bytes] = {}
         leaves: dict[int, bytes] = {}
         for row in cursor.fetchall():
-            if row["first_leaf"] is None:
+            if row["size"] is not None:
+                size = int(row["size"])
+            elif row["first_leaf"] is None:
                 found[NodeRef(row["level"], row["node_index"])] = bytes(row["hash"])
             else:
                 digests = bytes(row["hash"])
@@ -208,7 +208,7 @@ class _AuditTables:
             covered = [leaves.get(index) for index in range(ref.begin, ref.end)]
             if all(digest is not None for digest in covered):
                 found[ref] = merkle.subtree_hash(cast(list[bytes], covered))
-        return found
+        return size, found
 
     # The statements every proof runs; PostgreSQL overrides this to prepare them.
     def _query(self, cursor: Any, statement: Any, params: Sequence[Any]) -> None:
@@ -220,22 +220,24 @@ class _AuditTables:
     ) -> tuple[Any, ...]:
         return (json.dumps(nodes), json.dumps(ranges))
 
-    def _read(self, statement: Any, params: Sequence[Any] = ()) -> list[Any]:
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A cursor for reads that are one statement each."""
         with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    def _read(self, statement: Any, params: Sequence[Any] = ()) -> list[Any]:
+        with self._reading() as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall())
 
     def audit_size(self) -> int:
-        with self.datastore.transaction(commit=False) as cursor:
+        with self._reading() as cursor:
             return self._head(cursor)
 
-    def audit_hashes(self, refs: Iterable[NodeRef]) -> dict[NodeRef, bytes]:
-        with self.datastore.transaction(commit=False) as cursor:
-            return self._hashes(cursor, list(refs))
-
     def audit_sized_hashes(self, refs: Iterable[NodeRef]) -> tuple[int, dict[NodeRef, bytes]]:
-        with self.datastore.transaction(commit=False) as cursor:
-            return self._head(cursor), self._hashes(cursor, list(refs))
+        with self._reading() as cursor:
+            return self._sized_hashes(cursor, refs)
 
     def audit_leaves(self, start: int, limit: int) -> list[StoredLeaf]:
         # Each batch holds at least one leaf, so `limit` batches from the one holding `start`
@@ -276,6 +278,13 @@ class _AuditTables:
             )
             for row in rows
         ]
+
+
+# The audit log's size: where its last batch ends.
+_SQLITE_HEAD = (
+    "SELECT first_leaf + json_array_length(notification_ids) FROM audit_batches "
+    "ORDER BY first_leaf DESC LIMIT 1"
+)
 
 
 class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
@@ -325,8 +334,7 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
         super()._create_table(c)
 
     _sql = {
-        "head": "SELECT first_leaf + json_array_length(notification_ids) AS size "
-        "FROM audit_batches ORDER BY first_leaf DESC LIMIT 1",
+        "head": f"SELECT coalesce(({_SQLITE_HEAD}), 0) AS size",
         "insert_batch": "INSERT INTO audit_batches VALUES (?,?,?,?,?)",
         "insert_node": "INSERT INTO audit_nodes VALUES (?,?,?)",
         "select_leaves": "WITH b AS (SELECT * FROM audit_batches WHERE first_leaf >= "
@@ -347,14 +355,17 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
         "ON CONFLICT (tree_size) DO NOTHING",
         "select_checkpoints": "SELECT * FROM audit_checkpoints WHERE ? IS NULL OR tree_size < ? "
         "ORDER BY tree_size DESC LIMIT ?",
-        # Stored nodes by (level, index), then the slices of batches' leaf hashes that cover
-        # each leaf range [lo, hi), with the leaf index each slice starts at.
-        "hashes": "SELECT n.level, n.node_index, n.hash, NULL AS first_leaf FROM json_each(?) w "
+        # The log's size, stored nodes by (level, index), then the slices of batches' leaf
+        # hashes that cover each leaf range [lo, hi), with the leaf index each slice starts at.
+        "hashes": "SELECT NULL AS level, NULL AS node_index, NULL AS hash, "  # noqa: S608 - constant
+        f"NULL AS first_leaf, coalesce(({_SQLITE_HEAD}), 0) AS size "
+        "UNION ALL "
+        "SELECT n.level, n.node_index, n.hash, NULL, NULL FROM json_each(?) w "
         "JOIN audit_nodes n ON n.level = json_extract(w.value, '$[0]') "
         "AND n.node_index = json_extract(w.value, '$[1]') "
         "UNION ALL "
         "SELECT NULL, NULL, substr(b.leaf_hashes, (s.lo - b.first_leaf) * 32 + 1, "
-        "(s.hi - s.lo) * 32), s.lo FROM ("
+        "(s.hi - s.lo) * 32), s.lo, NULL FROM ("
         "SELECT b.first_leaf AS first_leaf, max(r.lo, b.first_leaf) AS lo, "
         "min(r.hi, b.first_leaf + json_array_length(b.notification_ids)) AS hi FROM "
         "(SELECT json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi "
@@ -371,7 +382,7 @@ class SQLiteLedgerRecorder(_AuditTables, SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events)
         assert notification_ids is not None
-        self._append_leaves(c, stored_events, notification_ids)
+        self._append_leaves(c, stored_events, notification_ids, self._head(c))
         rows = _write_rows(kwargs.get("writes", ()), _positions(stored_events, notification_ids))
         c.executemany("INSERT INTO idempotent_writes VALUES (?,?,?,?,?,?,?)", rows)
         c.executemany(
@@ -596,27 +607,28 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
                 "signed_at timestamptz NOT NULL)"
             ).format(schema),
         ]
+        # The audit log's size: where its last batch ends (0 before the first).
+        head = SQL(
+            "coalesce((SELECT first_leaf + cardinality(notification_ids) "
+            "FROM {}.audit_batches ORDER BY first_leaf DESC LIMIT 1), 0)"
+        ).format(schema)
+        # The events' INSERT also reads the log's size, under the library's insert lock, so
+        # that the batch's leaves can be placed without another round trip before COMMIT.
+        self.insert_events_statement = SQL(
+            "WITH inserted AS ({}) SELECT notification_id, {} AS audit_size FROM inserted"
+        ).format(self.insert_events_statement, head)
         events = Identifier(self.events_table_name)
         self._sql = {
-            "head": SQL(
-                "SELECT first_leaf + cardinality(notification_ids) AS size "
-                "FROM {}.audit_batches ORDER BY first_leaf DESC LIMIT 1"
-            ).format(schema),
-            # One statement and one round trip for a whole batch's leaves and subtrees, written
-            # only if the log still has the size they were computed for. The database's clock,
-            # read under the insert lock, dates them, so that recorded times rise with leaf
-            # indexes whichever API process wrote them.
+            "head": SQL("SELECT {} AS size").format(head),
+            # A whole batch's leaves and subtrees in one statement, which nothing waits for:
+            # it goes to the server with COMMIT, and if it fails the COMMIT fails with it. The
+            # database's clock, read under the insert lock, dates the batch, so that recorded
+            # times rise with leaf indexes whichever API process wrote them.
             "append": SQL(
-                "WITH guard AS (SELECT coalesce((SELECT first_leaf + "
-                "cardinality(notification_ids) FROM {0}.audit_batches "
-                "ORDER BY first_leaf DESC LIMIT 1), 0) = %b::bigint AS holds), "
-                "batch AS (INSERT INTO {0}.audit_batches "
-                "SELECT %b::bigint, %b::bigint, %b::bigint[], %b::bytea, "
-                "clock_timestamp() FROM guard WHERE guard.holds), "
-                "nodes AS (INSERT INTO {0}.audit_nodes "
-                "SELECT n.* FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[]) AS n, guard "
-                "WHERE guard.holds) "
-                "SELECT holds FROM guard"
+                "WITH batch AS (INSERT INTO {0}.audit_batches "
+                "VALUES (%b::bigint, %b::bigint, %b::bigint[], %b::bytea, clock_timestamp())) "
+                "INSERT INTO {0}.audit_nodes "
+                "SELECT * FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[])"
             ).format(schema),
             "select_leaves": SQL(
                 "WITH b AS (SELECT * FROM {0}.audit_batches WHERE first_leaf >= "
@@ -647,16 +659,21 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
                 "SELECT * FROM {}.audit_checkpoints "
                 "WHERE %s::bigint IS NULL OR tree_size < %s ORDER BY tree_size DESC LIMIT %s"
             ).format(schema),
-            # Stored nodes by (level, index), then the slices of batches' leaf hashes that
-            # cover each leaf range [lo, hi), with the leaf index each slice starts at.
+            # The log's size, stored nodes by (level, index), then the slices of batches' leaf
+            # hashes that cover each leaf range [lo, hi), with the leaf index each slice
+            # starts at.
             "hashes": SQL(
-                "SELECT n.level, n.node_index, n.hash, NULL::bigint AS first_leaf "
+                "SELECT NULL::smallint AS level, NULL::bigint AS node_index, NULL::bytea AS hash, "
+                "NULL::bigint AS first_leaf, {1} AS size "
+                "UNION ALL "
+                "SELECT n.level, n.node_index, n.hash, NULL, NULL "
                 "FROM {0}.audit_nodes n "
                 "JOIN unnest(%b::smallint[], %b::bigint[]) AS w(level, node_index) "
                 "USING (level, node_index) "
                 "UNION ALL "
                 "SELECT NULL, NULL, substring(b.leaf_hashes "
-                "FROM ((s.lo - b.first_leaf) * 32 + 1)::int FOR ((s.hi - s.lo) * 32)::int), s.lo "
+                "FROM ((s.lo - b.first_leaf) * 32 + 1)::int FOR ((s.hi - s.lo) * 32)::int), s.lo, "
+                "NULL "
                 "FROM unnest(%b::bigint[], %b::bigint[]) AS r(lo, hi) "
                 "CROSS JOIN LATERAL (SELECT first_leaf, leaf_hashes, "
                 "cardinality(notification_ids) AS leaves FROM {0}.audit_batches "
@@ -665,10 +682,10 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
                 "CROSS JOIN LATERAL (SELECT greatest(r.lo, b.first_leaf) AS lo, "
                 "least(r.hi, b.first_leaf + b.leaves) AS hi) s "
                 "WHERE s.lo < s.hi"
-            ).format(schema),
+            ).format(schema, head),
         }
 
-    def _insert_rows(self, cursor: Any, size: int, rows: NewRows) -> bool:
+    def _insert_rows(self, cursor: Any, rows: NewRows) -> None:
         # Columns as lists, which psycopg sends as arrays (tuples would be records).
         nodes = [list(column) for column in zip(*rows.nodes, strict=True)] or [[], [], []]
         batch = (
@@ -677,8 +694,16 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
             rows.notification_ids,
             rows.leaf_hashes,
         )
-        cursor.execute(self._sql["append"], (size, *batch, *nodes), prepare=True)
-        return bool(cursor.fetchone()["holds"])
+        cursor.execute(self._sql["append"], (*batch, *nodes), prepare=True)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        # Outside a transaction: each read is one statement, which PostgreSQL runs in one
+        # snapshot anyway. In a read-only transaction a proof paid BEGIN, ROLLBACK and, because
+        # psycopg forgets its prepared statements on ROLLBACK, DEALLOCATE ALL and a fresh
+        # PREPARE each time: six round trips where one (and the pool's pre-ping) will do.
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            yield cursor
 
     def _instant_param(self, instant: datetime) -> Any:
         return instant
@@ -704,9 +729,15 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         # The notification ids are known only once the events are inserted; the rows below
         # ride in the same transaction, so a clash on an idempotency key undoes the events too.
-        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events)
-        assert notification_ids is not None
-        self._append_leaves(curs, stored_events, notification_ids)
+        # (The library's own version of this method expects the bare INSERT's status.)
+        inserted = curs.fetchall()
+        if len(inserted) != len(stored_events):
+            raise ProgrammingError(
+                f"got {len(inserted)} notification ids for {len(stored_events)} events"
+            )
+        notification_ids = [row["notification_id"] for row in inserted]
+        if inserted:
+            self._append_leaves(curs, stored_events, notification_ids, inserted[0]["audit_size"])
         rows = _write_rows(kwargs.get("writes", ()), _positions(stored_events, notification_ids))
         if rows:
             curs.executemany(self._insert_write, rows)

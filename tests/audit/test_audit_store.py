@@ -171,8 +171,7 @@ def test_proofs_from_stored_subtrees_verify_against_a_signed_checkpoint(
 BATCHES = [1, 40, 2, 63, 1, 64, 29]
 
 
-def save_in_batches(ledger: Trustledger, sizes: list[int]) -> None:
-    made = 0
+def save_in_batches(ledger: Trustledger, sizes: list[int], made: int = 0) -> None:
     for size in sizes:
         ledger.save(
             *(
@@ -207,6 +206,32 @@ def test_a_log_kept_in_batches_gives_rfc_9162s_roots_and_proofs_at_every_size(
     for old in range(1, size + 1, 7):
         proof = audit.consistency_proof(old, size)
         verify_consistency(old, size, proof, roots[old], roots[size])
+
+
+def test_ledgers_taking_turns_on_one_store_keep_one_log(
+    settings: Settings, ledger: Trustledger, audit: AuditLog
+) -> None:
+    # As API processes do: each one's frontier of its own last append is stale whenever the
+    # other wrote since, and the stored subtrees must be the ones a single writer would make.
+    other = Trustledger(settings.ledger_env())
+    try:
+        made = 0
+        for turn, size in enumerate(BATCHES):
+            save_in_batches(other if turn % 2 else ledger, [size], made)
+            made += size
+    finally:
+        other.close()
+    inputs = leaf_inputs(ledger)
+    size = sum(BATCHES)
+
+    assert audit.size() == size
+    assert findings(ledger, audit) == []
+    roots = {n: root_hash(inputs[:n]) for n in range(1, size + 1)}
+    for n in range(1, size + 1):
+        assert audit.root(n) == roots[n]
+    for index in range(size):
+        proof = audit.inclusion_proof(index, size)
+        verify_inclusion(leaf_hash(inputs[index]), index, size, proof, roots[size])
 
 
 def test_a_rewritten_stored_subtree_fails_the_proofs_that_use_it(
