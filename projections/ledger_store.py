@@ -699,9 +699,10 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
     @contextmanager
     def _reading(self) -> Iterator[Any]:
         # Outside a transaction: each read is one statement, which PostgreSQL runs in one
-        # snapshot anyway. In a read-only transaction a proof paid BEGIN, ROLLBACK and, because
+        # snapshot anyway. In a read-only transaction a read paid BEGIN, ROLLBACK and, because
         # psycopg forgets its prepared statements on ROLLBACK, DEALLOCATE ALL and a fresh
-        # PREPARE each time: six round trips where one (and the pool's pre-ping) will do.
+        # PREPARE of the connection's next statements: a proof made six round trips where one
+        # (and the pool's pre-ping) will do. The idempotency, credential and as-at reads too.
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
             yield cursor
 
@@ -747,7 +748,7 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         return notification_ids
 
     def find_write(self, owner: str, key: str) -> StoredWrite | None:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._reading() as curs:
             curs.execute(self._select_write, (owner, key))
             row = curs.fetchone()
         if row is None:
@@ -761,7 +762,7 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         )
 
     def password_hash(self, account_id: UUID) -> str | None:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._reading() as curs:
             curs.execute(self._select_hash, (account_id,))
             row = curs.fetchone()
         return None if row is None else str(row["password_hash"])
@@ -770,7 +771,7 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         self, aggregate_ids: Collection[UUID], position: int, *, from_snapshots: bool = False
     ) -> list[StoredEvent]:
         ids = list(aggregate_ids)
-        with self.datastore.transaction(commit=False) as curs:
+        with self._reading() as curs:
             if from_snapshots:
                 curs.execute(self._select_snapshots_at, (ids, position, ids, position))
             else:
@@ -788,12 +789,12 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
     def recorded_events(
         self, aggregate_ids: Collection[UUID], after: int, up_to: int, limit: int
     ) -> list[RecordedNotification]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._reading() as curs:
             curs.execute(self._select_recorded, (list(aggregate_ids), after, up_to, limit))
             return [_recorded(row) for row in curs.fetchall()]
 
     def changed_since(self, position: int, limit: int) -> list[Notification]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._reading() as curs:
             curs.execute(self._select_changed, (position, limit), prepare=True)
             return [
                 Notification(
