@@ -337,6 +337,7 @@ class Trustledger(Application[UUID]):
             self.repository,
             self._save_batch,
             cache=AggregateCache(self.ledger, self.mapper.to_domain_event),
+            read_many=lambda ids: self.aggregates_at(ids, _END_OF_LOG),
         )
         self._published = _FoldedPublications()
         self._just_committed = _JustCommitted()
@@ -639,8 +640,10 @@ class Trustledger(Application[UUID]):
         *,
         actor: Actor,
         write: Write,
+        reads: Sequence[UUID] = (),
     ) -> Outcome[R]:
-        """Hand a command to the writer and wait for its own outcome.
+        """Hand a command to the writer and wait for its own outcome; `reads` names the
+        aggregates it will load, if known, so that the writer reads them for the whole batch.
 
         A write is always made under a key (the caller's, or a fresh one), so that a conflict
         reported for a write that was in fact committed (the library retries an insert whose
@@ -656,7 +659,7 @@ class Trustledger(Application[UUID]):
             if known is not None:
                 return known
         for _ in range(CONFLICT_RETRIES):
-            future = self._writer.submit(Command(run=run, key=key))
+            future = self._writer.submit(Command(run=run, key=key, reads=tuple(reads)))
             try:
                 return future.result(timeout=WRITE_TIMEOUT_SECONDS)
             except RecordConflictError:
