@@ -5,8 +5,10 @@ the group-commit writer; reads come straight from the repository."""
 from __future__ import annotations
 
 import logging
+import math
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from domain.account import Account
 from domain.actor import Actor
 from domain.benchmark import PublishedFigures
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidInstant, NotFound
@@ -81,6 +84,16 @@ SNAPSHOT_EVERY: dict[type[LedgerAggregate], int] = {IndicatorSeries: 50}
 _SNAPSHOTTED = tuple(SNAPSHOT_EVERY)
 
 log = logging.getLogger(__name__)
+# Every event an account records, those added later too: any may change what its holder may do.
+_ACCOUNT_EVENTS = tuple(
+    kind
+    for kind in vars(Account).values()
+    if isinstance(kind, type) and issubclass(kind, LedgerAggregate.Event)
+)
+# How long an account kept for signing requests in may go unchecked against the log: the most
+# time a change another process records (an account disabled, a grant revoked) takes to reach
+# this one. A change this process records reaches it at once.
+ACCOUNT_RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -228,6 +241,94 @@ class _JustCommitted:
         return None if copy is None else pickle.loads(copy)  # noqa: S301
 
 
+class _AccountsKept:
+    """Accounts as the log last showed them, for the check of the caller every request makes.
+
+    Reading the caller's account, every event of it, on every request was a tenth of a KPI
+    return's CPU at concurrency 64, with a connection's ping and a round trip each (py-spy,
+    bench/http.py). So accounts are kept, and an account is forgotten as soon as this process
+    commits an event of it, and otherwise at the first look at the log after it: a request
+    finding the last look `recheck_seconds` old or more looks first, reading which accounts have
+    recorded events since, in one query. An account read while a look or a commit forgets
+    accounts is not kept, for it may have been read before the change.
+    """
+
+    def __init__(
+        self,
+        ledger: Trustledger,
+        recheck_seconds: float,
+        clock: Callable[[], float],
+        capacity: int = 4096,
+    ) -> None:
+        self._ledger = ledger
+        self._recheck_seconds = recheck_seconds
+        self._clock = clock
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._looking = threading.Lock()
+        self._accounts: OrderedDict[UUID, Account] = OrderedDict()
+        self._position: int | None = None
+        self._looked_at = -math.inf
+        # Counts the times accounts were forgotten: a read that saw it move may be stale.
+        self._forgotten = 0
+
+    def kept(self, account_id: UUID) -> Account | None:
+        """The account if kept and the last look at the log is recent enough; never reads."""
+        with self._lock:
+            if self._clock() - self._looked_at >= self._recheck_seconds:
+                return None
+            account = self._accounts.get(account_id)
+            if account is not None:
+                self._accounts.move_to_end(account_id)
+            return account
+
+    def get(self, account_id: UUID) -> Account:
+        self._look_if_due()
+        account = self.kept(account_id)
+        if account is not None:
+            return account
+        with self._lock:
+            forgotten = self._forgotten
+        account = self._ledger.get(account_id, Account)
+        with self._lock:
+            if self._forgotten == forgotten:
+                self._accounts[account_id] = account
+                while len(self._accounts) > self._capacity:
+                    self._accounts.popitem(last=False)
+        return account
+
+    def forget(self, account_ids: Collection[UUID]) -> None:
+        with self._lock:
+            for account_id in account_ids:
+                self._accounts.pop(account_id, None)
+            self._forgotten += 1
+
+    def _look_if_due(self) -> None:
+        with self._looking:
+            started = self._clock()
+            if started - self._looked_at < self._recheck_seconds:
+                return  # another request looked while this one waited
+            # The head first: every event up to it is committed (ids are given out under the
+            # insert lock), so the next look starts where this one ends and misses nothing.
+            head = self._ledger.recorder.max_notification_id() or 0
+            if self._position is None:
+                with self._lock:
+                    self._accounts.clear()
+                    self._forgotten += 1
+            else:
+                changed = {
+                    UUID(str(n.originator_id))
+                    for n in self._ledger.notifications(
+                        *_ACCOUNT_EVENTS, after=self._position, up_to=head
+                    )
+                }
+                if changed:
+                    self.forget(changed)
+            self._position = head
+            with self._lock:
+                self._looked_at = started
+
+
 def _project(
     aggregate: LedgerAggregate | None, events: Iterable[LedgerAggregate.Event]
 ) -> LedgerAggregate | None:
@@ -248,16 +349,22 @@ class Trustledger(Application[UUID]):
     # IS_SNAPSHOTTING_ENABLED=n in the environment turns them off, to compare reads without.
     is_snapshotting_enabled = True
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(env)
         self._snapshotted = Repository(event_store=self.events, snapshot_store=self.snapshots)
         self._writer = GroupCommitWriter(
             self.repository,
             self._save_batch,
             cache=AggregateCache(self.ledger, self.mapper.to_domain_event),
+            read_many=lambda ids: self.aggregates_at(ids, _END_OF_LOG),
         )
         self._published = _FoldedPublications()
         self._just_committed = _JustCommitted()
+        self._accounts = _AccountsKept(self, ACCOUNT_RECHECK_SECONDS, clock)
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, less the snapshots: it would ask their table first on every
@@ -303,6 +410,15 @@ class Trustledger(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFound(f"no such {cls.__name__} {aggregate_id}")
         return aggregate
+
+    def account(self, account_id: UUID) -> Account:
+        """A signed-in caller's account, as the log showed it at most `ACCOUNT_RECHECK_SECONDS`
+        ago (at once, for changes this process records); NotFound if it has none."""
+        return self._accounts.get(account_id)
+
+    def account_if_kept(self, account_id: UUID) -> Account | None:
+        """As `account`, without reading the ledger: None when that would have to."""
+        return self._accounts.kept(account_id)
 
     def as_at(self, instant: datetime) -> AsAt:
         """Where the log stood at an instant of recorded time (DESIGN §2, §3).
@@ -630,8 +746,10 @@ class Trustledger(Application[UUID]):
         *,
         actor: Actor,
         write: Write,
+        reads: Sequence[UUID] = (),
     ) -> Outcome[R]:
-        """Hand a command to the writer and wait for its own outcome.
+        """Hand a command to the writer and wait for its own outcome; `reads` names the
+        aggregates it will load, if known, so that the writer reads them for the whole batch.
 
         A write is always made under a key (the caller's, or a fresh one), so that a conflict
         reported for a write that was in fact committed (the library retries an insert whose
@@ -647,7 +765,7 @@ class Trustledger(Application[UUID]):
             if known is not None:
                 return known
         for _ in range(CONFLICT_RETRIES):
-            future = self._writer.submit(Command(run=run, key=key))
+            future = self._writer.submit(Command(run=run, key=key, reads=tuple(reads)))
             try:
                 return future.result(timeout=WRITE_TIMEOUT_SECONDS)
             except RecordConflictError:
@@ -695,6 +813,10 @@ class Trustledger(Application[UUID]):
         for each in executed:
             credentials.update(each.credentials)
         recordings = self.save(*aggregates, writes=writes, credentials=credentials)
+        # Before any caller hears of it: a disabled account's next request is refused.
+        accounts = [a.id for a in aggregates if isinstance(a, Account)]
+        if accounts:
+            self._accounts.forget(accounts)
         for each in executed:
             # Only the batch's last command on an aggregate left it at the version it reports.
             if each.principal.version == each.version:

@@ -10,8 +10,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from api.settings import Settings
+from domain.account import Account
 from domain.actor import Actor, Role
-from domain.application import Trustledger, Write
+from domain.application import ACCOUNT_RECHECK_SECONDS, Trustledger, Write
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidOrganisation, StaleVersion
 from domain.organisation import Organisation, OrganisationKind
 
@@ -155,3 +156,73 @@ def test_two_processes_writing_one_aggregate_never_lose_an_update(
     finally:
         first.close()
         second.close()
+
+
+def register_auditor(ledger: Trustledger, email: str) -> Any:
+    return ledger.create(
+        lambda _: Account.register(
+            email=email,
+            display_name="An auditor",
+            organisation_id="audit-office",
+            role=Role.AUDITOR,
+            actor=ADMIN,
+        ),
+        actor=ADMIN,
+        write=Write(),
+    ).value
+
+
+def disable(ledger: Trustledger, account_id: Any) -> None:
+    ledger.change(
+        Account,
+        account_id,
+        lambda account: account.disable(reason="left the audit office", actor=ADMIN),
+        actor=ADMIN,
+        write=Write(),
+    )
+
+
+def test_an_account_disabled_by_this_process_is_seen_disabled_at_once(
+    ledger: Trustledger,
+) -> None:
+    account_id = register_auditor(ledger, "first.auditor@audit.test")
+    assert not ledger.account(account_id).is_disabled
+    assert ledger.account_if_kept(account_id) is not None
+
+    disable(ledger, account_id)
+
+    assert ledger.account_if_kept(account_id) is None
+    assert ledger.account(account_id).is_disabled
+
+
+class Clock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_account_disabled_by_another_process_is_seen_disabled_once_the_log_is_rechecked(
+    store_settings: Settings,
+) -> None:
+    clock = Clock()
+    here = Trustledger(store_settings.ledger_env(), clock=clock)
+    elsewhere = Trustledger(store_settings.ledger_env())
+    try:
+        account_id = register_auditor(elsewhere, "second.auditor@audit.test")
+        assert not here.account(account_id).is_disabled
+
+        disable(elsewhere, account_id)
+
+        # Kept, unchecked, for at most the documented bound...
+        assert here.account_if_kept(account_id) is not None
+        clock.now += ACCOUNT_RECHECK_SECONDS
+        # ...and then the log says the account has changed, and it is read again.
+        assert here.account_if_kept(account_id) is None
+        assert here.account(account_id).is_disabled
+    finally:
+        here.close()
+        elsewhere.close()

@@ -5,6 +5,7 @@ committed. Run on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 import pytest
@@ -202,3 +203,58 @@ def test_a_write_read_back_at_the_version_it_reports_is_the_aggregate_the_ledger
         assert vars(ledger.get(organisation_id, Organisation, version)) == vars(stored)
     assert read_back.name == "Sandwell Children's Services Trust"
     assert earlier.name == "Sandwell Children's Trust Ltd"
+
+
+def test_commands_naming_what_they_read_see_it_as_committed_and_may_start_what_is_absent(
+    ledger: Trustledger, store_settings: Settings
+) -> None:
+    # Given organisations another process registered and renamed, which this one never kept
+    other = Trustledger(store_settings.ledger_env())
+    try:
+        names = [f"{TRUST} {n}" for n in range(6)]
+        ids = [register(other, name) for name in names]
+        for organisation_id in ids:
+            rename(other, organisation_id, "Renamed elsewhere", 1)
+    finally:
+        other.close()
+    new_name = "Wigan Children's Trust"
+    new_id = Organisation.id_for(new_name)
+
+    # When commands naming them (and one it has not got) arrive together
+    def rename_here(organisation_id: UUID) -> int:
+        return ledger.execute(
+            lambda session: _renamed(session, organisation_id),
+            actor=ADMIN,
+            write=Write(expected_version=2),
+            reads=(organisation_id,),
+        ).version
+
+    def register_here() -> int:
+        return ledger.execute(
+            lambda session: (_registered(session, new_name), None),
+            actor=ADMIN,
+            write=Write(),
+            reads=(new_id,),
+        ).version
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        registering = pool.submit(register_here)
+        renamed = list(pool.map(rename_here, ids))
+        registered = registering.result()
+
+    # Then each saw the version the other process committed, and the absent one was started
+    assert renamed == [3] * len(ids)
+    assert registered == 1
+    assert ledger.get(new_id, Organisation).name == new_name
+    assert {ledger.get(i, Organisation).name for i in ids} == {"Renamed here"}
+
+
+def _renamed(session: Session, organisation_id: UUID) -> tuple[LedgerAggregate, None]:
+    organisation = session.get(organisation_id, Organisation)
+    organisation.check_version(2)
+    organisation.rename(name="Renamed here", reason="renamed by its board", actor=ADMIN)
+    return organisation, None
+
+
+def _registered(session: Session, name: str) -> Organisation:
+    return session.add(Organisation.register(name=name, kind=OrganisationKind.TRUST, actor=ADMIN))

@@ -207,13 +207,21 @@ def _on_series(
         series.check_version(acting.write.expected_version)
         return series, command(series)
 
-    return _answer(acting, run)
+    return _answer(acting, run, contract_id, indicator_code)
 
 
 def _answer(
-    acting: Acting, run: Callable[[Session], tuple[LedgerAggregate, R]]
+    acting: Acting,
+    run: Callable[[Session], tuple[LedgerAggregate, R]],
+    contract_id: UUID,
+    indicator_code: str,
 ) -> tuple[R, SeriesView]:
-    outcome = acting.ledger.execute(run, actor=acting.actor, write=acting.write)
+    outcome = acting.ledger.execute(
+        run,
+        actor=acting.actor,
+        write=acting.write,
+        reads=(contract_id, IndicatorSeries.id_for(contract_id, indicator_code)),
+    )
     acting.report(outcome.version, outcome.position)
     series = acting.ledger.get(outcome.aggregate_id, IndicatorSeries, outcome.version)
     return outcome.value, SeriesView.of(series)
@@ -249,7 +257,7 @@ def submit_return(
         )
         return series, None
 
-    _, view = _answer(acting, run)
+    _, view = _answer(acting, run, contract_id, indicator_code)
     acting.response.headers["Location"] = f"/contracts/{contract_id}/kpis/{indicator_code}"
     return view
 
