@@ -311,6 +311,12 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
                 signing.cancel()
                 with suppress(asyncio.CancelledError):
                     await signing
+            # Frozen objects are never collected: a process that serves again (the specs start
+            # many servers in one) would keep every earlier server's pools and their sessions.
+            gc.unfreeze()
+            datastore = getattr(views, "datastore", None)
+            if datastore is not None:
+                datastore.close()
             if owned:
                 app.state.ledger.close()
 
