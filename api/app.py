@@ -293,12 +293,6 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
         app.state.dashboards = DashboardReader(views)
         app.state.activity = ActivityReader(views)
         app.state.lag = LagMonitor(views, app.state.ledger.recorder.max_notification_id, VIEWS)
-        # What starting made (routes and their schemas, the catalogue, the pools) lives as long
-        # as the process, and every full collection walked it: ~160,000 objects, 0.2-0.7 s with
-        # every request waiting, the largest part of p99 at c64 (gc.callbacks, bench/http.py).
-        # Frozen, the collector leaves it alone.
-        gc.collect()
-        gc.freeze()
         signing = (
             asyncio.create_task(_sign_checkpoints(app.state.audit, every))
             if (every := settings.audit_checkpoint_seconds)
@@ -311,9 +305,6 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
                 signing.cancel()
                 with suppress(asyncio.CancelledError):
                     await signing
-            # Frozen objects are never collected: a process that serves again (the specs start
-            # many servers in one) would keep every earlier server's pools and their sessions.
-            gc.unfreeze()
             datastore = getattr(views, "datastore", None)
             if datastore is not None:
                 datastore.close()
@@ -361,4 +352,19 @@ def create_app(settings: Settings | None = None, ledger: Trustledger | None = No
     ):
         app.include_router(router.router)
     problems.document(app)
+    return app
+
+
+def serving_app() -> FastAPI:
+    """The app `trustledger serve` runs in each of its processes, made before it serves.
+
+    What making it builds (routes and their schemas, the catalogue) lives as long as the
+    process, and every full collection walked it: ~160,000 objects, 0.2-0.7 s with every request
+    waiting, the largest part of p99 at c64 (gc.callbacks, bench/http.py). Frozen, the collector
+    leaves it alone. It is frozen here, while the process has one thread, rather than when the
+    app starts: the specs start many apps in one process, beside threads whose collections may
+    be running finalisers, and a freeze there made a stopped app's objects immortal."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app

@@ -269,7 +269,7 @@ def _project(settings: Settings, views: list[str], rebuild: str | None, batch: i
 
 def _serve(host: str, port: int, workers: int) -> int:
     uvicorn.run(
-        "api.app:create_app",
+        "api.app:serving_app",
         factory=True,
         host=host,
         port=port,
