@@ -18,7 +18,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, ProgrammingError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -746,6 +746,23 @@ class PostgresLedgerRecorder(_AuditTables, PostgresApplicationRecorder):
         if credentials:
             curs.executemany(self._upsert_credentials, credentials)
         return notification_ids
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        """The ledger's tables, made by one starting process at a time.
+
+        API processes and projection workers starting together each make them: PostgreSQL
+        refuses a CREATE OR REPLACE VIEW of a view another transaction is replacing ("tuple
+        concurrently updated"), and two CREATE TABLE IF NOT EXISTS of one new table can both
+        try to make it. The snapshots table, which the library makes next in a transaction of
+        its own, is made here first under the same lock, by the library's own statements, so
+        that its later attempt finds it."""
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('trustledger: the ledger tables'))")
+        super()._create_table(curs)
+        snapshots = PostgresAggregateRecorder(
+            self.datastore,
+            events_table_name=self.events_table_name.removesuffix("_events") + "_snapshots",
+        )
+        snapshots._create_table(curs)
 
     def find_write(self, owner: str, key: str) -> StoredWrite | None:
         with self._reading() as curs:

@@ -19,6 +19,7 @@ readonly PASSWORD=trustledger
 readonly DATABASE=trustledger_test
 readonly LOCAL_URL="postgresql://${ROLE}:${PASSWORD}@${HOST}:${PORT}/${DATABASE}"
 readonly READY_TIMEOUT_SECONDS=60
+readonly MAX_CONNECTIONS=300
 
 say() { printf 'postgres.sh: %s\n' "$*" >&2; }
 fail() {
@@ -30,6 +31,16 @@ fail() {
 # Logs in with the URL's own password over TCP, which is what the tests will do.
 can_log_in() {
     PGCONNECT_TIMEOUT=5 psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c 'select 1' >/dev/null
+}
+
+wait_until_ready() {
+    local waited=0
+    until pg_isready -q -h "$HOST" -p "$PORT" -t 1; do
+        ((waited += 1))
+        ((waited < READY_TIMEOUT_SECONDS)) \
+            || fail "$HOST:$PORT not ready after ${READY_TIMEOUT_SECONDS}s (pg_isready)."
+        sleep 1
+    done
 }
 
 command -v psql >/dev/null || fail "psql not found (Debian: apt-get install postgresql-client)."
@@ -72,13 +83,18 @@ else
         || fail "cluster $version/$name did not start; see /var/log/postgresql/postgresql-$version-$name.log"
 fi
 
-waited=0
-until pg_isready -q -h "$HOST" -p "$PORT" -t 1; do
-    ((waited += 1))
-    ((waited < READY_TIMEOUT_SECONDS)) \
-        || fail "$HOST:$PORT not ready after ${READY_TIMEOUT_SECONDS}s (pg_isready)."
-    sleep 1
-done
+wait_until_ready
+
+# The suite starts many servers and workers, each with its pools: at its peak it holds about 80
+# sessions at once, too close to PostgreSQL's default of 100 for a slower machine. A restart is
+# what takes a new max_connections.
+if (($(as_postgres psql -X -A -t -d postgres -c 'SHOW max_connections') < MAX_CONNECTIONS)); then
+    say "raising max_connections to $MAX_CONNECTIONS (a restart)."
+    as_postgres psql -X -q -d postgres -c "ALTER SYSTEM SET max_connections = $MAX_CONNECTIONS"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$name" restart \
+        || fail "cluster $version/$name did not restart; see /var/log/postgresql/postgresql-$version-$name.log"
+    wait_until_ready
+fi
 
 say "ensuring role $ROLE and database $DATABASE."
 as_postgres psql -X -q -v ON_ERROR_STOP=1 -d postgres <<SQL
