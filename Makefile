@@ -25,7 +25,8 @@ override TRUSTLEDGER_TEST_DATABASE_URL := postgresql://trustledger:trustledger@1
 endif
 export TRUSTLEDGER_TEST_DATABASE_URL
 
-heading = @printf '\n==> %s\n' '$(1)'
+# A heading may hold an apostrophe ("the library's"): each is closed, escaped and reopened.
+heading = @printf '\n==> %s\n' '$(subst ','\'',$(1))'
 
 .PHONY: help venv install demo postgres chromium lint test bench format clean
 
