@@ -23,8 +23,8 @@ from tests.api.client import Client
 from tests.api.server import live_server
 from tests.faults.conftest import ready_ledger
 
-# Enough writes to fill whatever room the file's last pages still have.
-MOST_WRITES_BEFORE_FULL = 200
+# Enough writes to fill whatever room the file's last pages (or PostgreSQL's tables) still have.
+MOST_WRITES_BEFORE_FULL = 300
 
 
 @dataclass
@@ -76,22 +76,8 @@ def test_a_full_disk_refuses_writes_with_507_and_keeps_reads(
         [pages] = connection.execute("PRAGMA page_count").fetchone()
     with served_with(monkeypatch, ledger, f"PRAGMA max_page_count = {pages}") as commissioner:
         # When the council drafts contracts until the store has no room for one
-        drafted = []
-        for attempt in range(MOST_WRITES_BEFORE_FULL):
-            response = _draft(commissioner, ledger.trust_id, f"draft {attempt}")
-            if response.status_code != 201:
-                break
-            drafted.append(response.json()["id"])
-        else:
-            pytest.fail(f"{MOST_WRITES_BEFORE_FULL} drafts fitted in the room left")
-
         # Then the refusal says the storage is full and nothing was recorded
-        assert response.status_code == 507, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        problem = response.json()
-        assert problem["type"] == "/problems/ledger-storage-full"
-        assert "storage is full" in problem["detail"]
-        assert "nothing was recorded" in problem["detail"]
+        drafted = draft_until_full(commissioner, ledger.trust_id)
 
         # And reads still work, of what was there before and of what fitted
         for contract_id in [ledger.contract["id"], *drafted]:
@@ -126,6 +112,25 @@ def test_a_read_only_file_refuses_writes_with_503_and_keeps_reads(
         assert read.status_code == 200, read.text
     assert _events(ledger.path) == events
     _assert_whole(ledger.path)
+
+
+def draft_until_full(commissioner: Client, trust_id: str) -> list[str]:
+    """Contracts drafted until one is refused, which must be for want of room: those drafted."""
+    drafted: list[str] = []
+    for attempt in range(MOST_WRITES_BEFORE_FULL):
+        response = _draft(commissioner, trust_id, f"draft {attempt}")
+        if response.status_code != 201:
+            break
+        drafted.append(response.json()["id"])
+    else:
+        pytest.fail(f"{MOST_WRITES_BEFORE_FULL} drafts fitted in the room left")
+    assert response.status_code == 507, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "/problems/ledger-storage-full"
+    assert "storage is full" in problem["detail"]
+    assert "nothing was recorded" in problem["detail"]
+    return drafted
 
 
 def _draft(commissioner: Client, trust_id: str, title: str) -> httpx.Response:
