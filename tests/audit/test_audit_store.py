@@ -197,12 +197,7 @@ def test_a_log_kept_in_batches_gives_rfc_9162s_roots_and_proofs_at_every_size(
     assert [leaf.index for leaf in cast(AuditStore, ledger.recorder).audit_leaves(60, 70)] == list(
         range(60, 130)
     )
-    roots = {n: root_hash(inputs[:n]) for n in range(1, size + 1)}
-    for n in range(1, size + 1):
-        assert audit.root(n) == roots[n]
-    for index in range(size):
-        proof = audit.inclusion_proof(index, size)
-        verify_inclusion(leaf_hash(inputs[index]), index, size, proof, roots[size])
+    roots = assert_roots_and_inclusion_proofs(audit, inputs)
     for old in range(1, size + 1, 7):
         proof = audit.consistency_proof(old, size)
         verify_consistency(old, size, proof, roots[old], roots[size])
@@ -226,12 +221,7 @@ def test_ledgers_taking_turns_on_one_store_keep_one_log(
 
     assert audit.size() == size
     assert findings(ledger, audit) == []
-    roots = {n: root_hash(inputs[:n]) for n in range(1, size + 1)}
-    for n in range(1, size + 1):
-        assert audit.root(n) == roots[n]
-    for index in range(size):
-        proof = audit.inclusion_proof(index, size)
-        verify_inclusion(leaf_hash(inputs[index]), index, size, proof, roots[size])
+    assert_roots_and_inclusion_proofs(audit, inputs)
 
 
 def test_a_rewritten_stored_subtree_fails_the_proofs_that_use_it(
@@ -473,3 +463,16 @@ def test_a_sqlite_ledger_in_the_per_event_layout_is_refused_by_name(tmp_path: Pa
 
     with pytest.raises(RuntimeError, match="per-event layout"):
         Trustledger(Settings(var_dir=tmp_path).ledger_env())
+
+
+def assert_roots_and_inclusion_proofs(audit: AuditLog, inputs: list[bytes]) -> dict[int, bytes]:
+    """Every stored root equals the one computed from the leaves, and every leaf's inclusion
+    proof verifies against the whole log's root; the roots, by tree size."""
+    size = len(inputs)
+    roots = {n: root_hash(inputs[:n]) for n in range(1, size + 1)}
+    for n in range(1, size + 1):
+        assert audit.root(n) == roots[n]
+    for index in range(size):
+        proof = audit.inclusion_proof(index, size)
+        verify_inclusion(leaf_hash(inputs[index]), index, size, proof, roots[size])
+    return roots
