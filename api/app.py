@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.logs import configure_logging
 from api.routers import (
     accounts,
     audit,
@@ -363,7 +364,10 @@ def serving_app() -> FastAPI:
     waiting, the largest part of p99 at c64 (gc.callbacks, bench/http.py). Frozen, the collector
     leaves it alone. It is frozen here, while the process has one thread, rather than when the
     app starts: the specs start many apps in one process, beside threads whose collections may
-    be running finalisers, and a freeze there made a stopped app's objects immortal."""
+    be running finalisers, and a freeze there made a stopped app's objects immortal.
+
+    Each of several worker processes starts afresh, so each configures its own logs."""
+    configure_logging()
     app = create_app()
     gc.collect()
     gc.freeze()

@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Callable
 
 import structlog
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(
+    level: int = logging.INFO,
+    logger_factory: Callable[..., structlog.typing.WrappedLogger] | None = None,
+) -> None:
+    """JSON lines on stderr, or through `logger_factory`, for the whole process.
+
+    A process whose host configured structlog first keeps that configuration: the test suite
+    sends the lines through the standard logging module, because the API's threads log after
+    each response and a stream a test captured may by then be closed or swapped, and writing
+    to one while another thread swaps it can crash the interpreter, not only fail."""
+    if structlog.is_configured():
+        return
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            _process_id,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=logger_factory or structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def _process_id(
+    logger: structlog.typing.WrappedLogger, method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Which process wrote the line: `trustledger serve --workers N` runs N of them."""
+    event["pid"] = os.getpid()
+    return event

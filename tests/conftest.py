@@ -14,10 +14,20 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import structlog
 
+from api.logs import configure_logging
 from api.settings import Settings
 
 STORES = ["sqlite", "postgres"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The service's log lines go through the standard logging module, where pytest keeps each
+    test's lines for its report (from any thread, under the handler's lock). The API's threads
+    log after each response, when the test may already have moved on: a line written straight
+    to a stream pytest captured could meet that stream closed, or being swapped, and crash."""
+    configure_logging(logger_factory=structlog.stdlib.LoggerFactory())
 
 
 def postgres_url() -> str:

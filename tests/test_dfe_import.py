@@ -435,9 +435,8 @@ def test_the_four_examples_give_these_medians(everything: Trustledger) -> None:
 
 @pytest.fixture
 def command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ledger under tmp_path for `main`, which must leave the process's logging alone."""
+    """A ledger under tmp_path for `main`."""
     monkeypatch.setenv("TRUSTLEDGER_VAR_DIR", str(tmp_path))
-    monkeypatch.setattr("api.cli.configure_logging", lambda: None)
     return tmp_path
 
 

@@ -183,7 +183,6 @@ def test_the_dashboards_built_from_the_load_agree_with_the_ledger(
 def test_generate_loads_prints_its_rate_and_refuses_to_load_twice(
     store_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api.cli, "configure_logging", lambda: None)
     monkeypatch.setenv("TRUSTLEDGER_VAR_DIR", str(store_settings.var_dir))
     if store_settings.database_schema is not None:
         monkeypatch.setenv("TRUSTLEDGER_DATABASE_SCHEMA", store_settings.database_schema)
@@ -284,10 +283,8 @@ def issue_notice(ledger: Trustledger, contract: ServiceContract) -> UUID:
 
 @pytest.mark.parametrize("fraction", ["0", "1.5", "-0.1"])
 def test_generate_refuses_a_fraction_outside_0_to_1(
-    fraction: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fraction: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(api.cli, "configure_logging", lambda: None)
-
     with pytest.raises(SystemExit) as refused:
         api.cli.main(["generate", "--national", "--fraction", fraction])
 

@@ -460,10 +460,8 @@ def test_a_file_that_cannot_be_read_is_a_problem_not_an_error(tmp_path: Path) ->
 
 @pytest.fixture
 def command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ledger under tmp_path for `main`, which must leave the process's logging alone: it
-    would point structlog at the stderr this spec captures, closed once the spec ends."""
+    """A ledger under tmp_path for `main`."""
     monkeypatch.setenv("TRUSTLEDGER_VAR_DIR", str(tmp_path))
-    monkeypatch.setattr("api.cli.configure_logging", lambda: None)
     return tmp_path
 
 

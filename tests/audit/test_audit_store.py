@@ -424,9 +424,6 @@ def test_a_checkpoint_not_signed_with_the_published_key_is_a_finding(
 
 
 def settings_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The CLI points structlog at this test's captured stderr, which is closed afterwards:
-    # later tests' threads would then fail to log.
-    monkeypatch.setattr("api.cli.configure_logging", lambda: None)
     monkeypatch.setenv("TRUSTLEDGER_VAR_DIR", str(settings.var_dir))
     if settings.database_url is not None:
         monkeypatch.setenv("TRUSTLEDGER_DATABASE_URL", settings.database_url)

@@ -100,10 +100,10 @@ class Process:
 class Api(Process):
     """`trustledger serve` on a free port."""
 
-    def __init__(self, log: Path, settings: Settings) -> None:
+    def __init__(self, log: Path, settings: Settings, *args: str) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         port = self.url.rsplit(":", 1)[1]
-        super().__init__(log, environment(settings), "serve", "--port", port)
+        super().__init__(log, environment(settings), "serve", "--port", port, *args)
 
     def wait_until_serving(self) -> None:
         # Importing the service takes seconds, and more on a machine busy with other tests.
@@ -137,9 +137,9 @@ class Ledger:
         [api] = self.apis(name)
         return api
 
-    def apis(self, *names: str) -> list[Api]:
+    def apis(self, *names: str, args: tuple[str, ...] = ()) -> list[Api]:
         """API processes started together, so that their start-ups overlap; once all serve."""
-        apis = [Api(self.tmp / f"{name}.log", self.settings) for name in names]
+        apis = [Api(self.tmp / f"{name}.log", self.settings, *args) for name in names]
         self.processes.extend(apis)
         for api in apis:
             api.wait_until_serving()

@@ -277,3 +277,41 @@ def test_32_writers_at_once_on_one_contract_each_land_once_or_are_refused(scaled
         7_000_000_000 + i for i in landed
     ]
     assert len({answers[i].headers["ETag"] for i in landed}) == len(landed)
+
+
+def test_each_process_of_a_served_api_logs_every_request_as_a_json_line(
+    shared_postgres: Ledger,
+) -> None:
+    # Given the API served by two worker processes, each started afresh by uvicorn
+    [api] = shared_postgres.apis("api-two-workers", args=("--workers", "2"))
+
+    # When requests, each on a connection of its own and naming its own id, are sent until
+    # both processes have served some
+    sent: list[str] = []
+
+    def served_by_both() -> bool:
+        request_id = f"{len(sent):032x}"
+        response = httpx.get(f"{api.url}/health", headers={"X-Request-ID": request_id})
+        assert response.status_code == 200, response.text
+        sent.append(request_id)
+        return len({entry["pid"] for entry in logged(api).values()}) == 2
+
+    eventually(served_by_both, "requests served by both processes")
+
+    # Then each request is one JSON line of its process's log, with its id and status
+    eventually(lambda: set(sent) <= logged(api).keys(), "every request logged")
+    assert all(logged(api)[request_id]["status"] == 200 for request_id in sent)
+
+
+def logged(api: Api) -> dict[str, dict[str, Any]]:
+    """The API's `request` lines for /health, by request id (every other line is ignored)."""
+    entries = [
+        json.loads(line)
+        for line in api.log.read_text(errors="replace").splitlines()
+        if line.startswith('{"')
+    ]
+    return {
+        entry["request_id"]: entry
+        for entry in entries
+        if entry.get("event") == "request" and entry.get("path") == "/health"
+    }
