@@ -14,12 +14,8 @@ def configure_logging(
     level: int = logging.INFO,
     logger_factory: Callable[..., structlog.typing.WrappedLogger] | None = None,
 ) -> None:
-    """JSON lines on stderr, or through `logger_factory`, for the whole process.
-
-    A process whose host configured structlog first keeps that configuration: the test suite
-    sends the lines through the standard logging module, because the API's threads log after
-    each response and a stream a test captured may by then be closed or swapped, and writing
-    to one while another thread swaps it can crash the interpreter, not only fail."""
+    """JSON lines on stderr, or through `logger_factory`, for the whole process. A host that
+    configured structlog first keeps its configuration (tests/conftest.py says why it must)."""
     if structlog.is_configured():
         return
     structlog.configure(
