@@ -15,6 +15,7 @@ from domain.actor import Actor, Role
 from domain.application import ACCOUNT_RECHECK_SECONDS, Trustledger, Write
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidOrganisation, StaleVersion
 from domain.organisation import Organisation, OrganisationKind
+from tests.clock import Clock
 
 ADMIN = Actor(user_id="admin-1", organisation_id="operator", role=Role.ADMIN)
 
@@ -193,16 +194,6 @@ def test_an_account_disabled_by_this_process_is_seen_disabled_at_once(
 
     assert ledger.account_if_kept(account_id) is None
     assert ledger.account(account_id).is_disabled
-
-
-class Clock:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_an_account_disabled_by_another_process_is_seen_disabled_once_the_log_is_rechecked(

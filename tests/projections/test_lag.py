@@ -7,16 +7,9 @@ from projections.dashboard_view import DASHBOARD
 from projections.lag import LagMonitor, prometheus_text, stalled
 from projections.view_store import ViewStore
 from projections.worker import VIEWS, ProjectionWorker
+from tests.clock import Clock
 from tests.projections.builders import with_two_quarters
 from tests.projections.test_views import caught_up
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_view_behind_and_still_is_stalled_until_it_moves(

@@ -4,14 +4,7 @@ then nothing until the oldest of them is fifteen minutes old."""
 from __future__ import annotations
 
 from api.throttle import SignInThrottle
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def test_five_failures_hold_the_account_at_that_address_until_the_window_passes() -> None:
