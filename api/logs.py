@@ -15,9 +15,16 @@ def configure_logging(
     logger_factory: Callable[..., structlog.typing.WrappedLogger] | None = None,
 ) -> None:
     """JSON lines on stderr, or through `logger_factory`, for the whole process. A host that
-    configured structlog first keeps its configuration (tests/conftest.py says why it must)."""
+    configured structlog first keeps its configuration (tests/conftest.py says why it must).
+
+    On stderr, the standard library's records (uvicorn's, the library's, the domain's
+    warnings) become the same JSON lines, written by structlog under its one lock: left to
+    logging's last-resort handler they were plain text, written under another lock, and two
+    threads writing to one stream at once can corrupt it on Python 3.11."""
     if structlog.is_configured():
         return
+    if logger_factory is None:
+        logging.basicConfig(level=level, handlers=[_IntoStructlog()])
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -31,6 +38,19 @@ def configure_logging(
         logger_factory=logger_factory or structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+class _IntoStructlog(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            structlog.get_logger().log(
+                record.levelno,
+                record.getMessage(),
+                logger=record.name,
+                exc_info=record.exc_info or False,
+            )
+        except Exception:  # noqa: BLE001 - a handler reports its own failures, as logging's do
+            self.handleError(record)
 
 
 def _process_id(

@@ -301,17 +301,24 @@ def test_each_process_of_a_served_api_logs_every_request_as_a_json_line(
     # Then each request is one JSON line of its process's log, with its id and status
     eventually(lambda: set(sent) <= logged(api).keys(), "every request logged")
     assert all(logged(api)[request_id]["status"] == 200 for request_id in sent)
+    # And so are the lines of the standard library's loggers: uvicorn's, from each process
+    started = [entry for entry in json_lines(api) if entry.get("logger") == "uvicorn.error"]
+    assert {"Application startup complete."} <= {entry["event"] for entry in started}
+    assert len({entry["pid"] for entry in started}) >= 2
 
 
-def logged(api: Api) -> dict[str, dict[str, Any]]:
-    """The API's `request` lines for /health, by request id (every other line is ignored)."""
-    entries = [
+def json_lines(api: Api) -> list[dict[str, Any]]:
+    return [
         json.loads(line)
         for line in api.log.read_text(errors="replace").splitlines()
         if line.startswith('{"')
     ]
+
+
+def logged(api: Api) -> dict[str, dict[str, Any]]:
+    """The API's `request` lines for /health, by request id (every other line is ignored)."""
     return {
         entry["request_id"]: entry
-        for entry in entries
+        for entry in json_lines(api)
         if entry.get("event") == "request" and entry.get("path") == "/health"
     }
